@@ -1,0 +1,177 @@
+/**
+ * Every span attribute Gatehouse writes, in one list. GenAI semantic-convention
+ * names come from `@opentelemetry/semantic-conventions/incubating`; the gateway's
+ * own live under `gatehouse.*`. The collector derives the audit table's columns
+ * from AUDIT_ATTRIBUTES, so adding an attribute here adds it to the audit trail.
+ */
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_DEFINITIONS,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+} from '@opentelemetry/semantic-conventions/incubating';
+
+export const A = {
+  // OpenTelemetry GenAI semantic conventions
+  operation: ATTR_GEN_AI_OPERATION_NAME,
+  providerName: ATTR_GEN_AI_PROVIDER_NAME,
+  requestModel: ATTR_GEN_AI_REQUEST_MODEL,
+  requestMaxTokens: ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  requestTemperature: ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  requestStream: ATTR_GEN_AI_REQUEST_STREAM,
+  responseModel: ATTR_GEN_AI_RESPONSE_MODEL,
+  responseId: ATTR_GEN_AI_RESPONSE_ID,
+  finishReasons: ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  timeToFirstChunk: ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  inputTokens: ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  outputTokens: ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  cacheReadTokens: ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  cacheWriteTokens: ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  conversationId: ATTR_GEN_AI_CONVERSATION_ID,
+  inputMessages: ATTR_GEN_AI_INPUT_MESSAGES,
+  outputMessages: ATTR_GEN_AI_OUTPUT_MESSAGES,
+  systemInstructions: ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  toolDefinitions: ATTR_GEN_AI_TOOL_DEFINITIONS,
+  // General semantic conventions
+  errorType: ATTR_ERROR_TYPE,
+  httpMethod: ATTR_HTTP_REQUEST_METHOD,
+  httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
+  httpRoute: ATTR_HTTP_ROUTE,
+  serverAddress: ATTR_SERVER_ADDRESS,
+  serverPort: ATTR_SERVER_PORT,
+  // Gatehouse: who
+  requestId: 'gatehouse.request.id',
+  tenant: 'gatehouse.tenant.id',
+  team: 'gatehouse.team.id',
+  user: 'gatehouse.user.id',
+  agent: 'gatehouse.agent.id',
+  keyId: 'gatehouse.key.id',
+  feature: 'gatehouse.feature',
+  clientWire: 'gatehouse.client.wire',
+  clientIp: 'gatehouse.client.address',
+  clientUserAgent: 'gatehouse.client.user_agent',
+  endUser: 'gatehouse.end_user',
+  // Gatehouse: what
+  promptId: 'gatehouse.prompt.id',
+  promptVersion: 'gatehouse.prompt.version',
+  toolCalls: 'gatehouse.tool_calls',
+  toolCallCount: 'gatehouse.tool_calls.count',
+  // Gatehouse: cost
+  costUsd: 'gatehouse.cost.usd',
+  priceKnown: 'gatehouse.cost.price_known',
+  usageEstimated: 'gatehouse.usage.estimated',
+  // Gatehouse: routing
+  routeAlias: 'gatehouse.route.alias',
+  routeAttempts: 'gatehouse.route.attempts',
+  routeTarget: 'gatehouse.route.target',
+  failoverReason: 'gatehouse.failover.reason',
+  attemptNumber: 'gatehouse.attempt.number',
+  attemptOutcome: 'gatehouse.attempt.outcome',
+  attemptProvider: 'gatehouse.attempt.provider',
+  breakerState: 'gatehouse.breaker.state',
+  // Gatehouse: policy
+  policyDecision: 'gatehouse.policy.decision',
+  policyReasons: 'gatehouse.policy.reasons',
+  policyRevision: 'gatehouse.policy.revision',
+  policyCode: 'gatehouse.policy.code',
+  responsePolicyDecision: 'gatehouse.policy.response_decision',
+  redactedClasses: 'gatehouse.redaction.classes',
+  limitScope: 'gatehouse.limit.scope',
+  // Gatehouse: outcome
+  outcome: 'gatehouse.outcome',
+  errorCode: 'gatehouse.error.code',
+  durationMs: 'gatehouse.duration_ms',
+  ttftMs: 'gatehouse.ttft_ms',
+  auditRecord: 'gatehouse.audit',
+} as const;
+
+export type AttributeName = (typeof A)[keyof typeof A];
+
+/** `gatehouse.outcome` values. */
+export type Outcome = 'ok' | 'error' | 'cancelled' | 'denied' | 'rate_limited' | 'blocked';
+
+export type AttributeType = 'string' | 'int' | 'double' | 'boolean' | 'string[]';
+
+/**
+ * The attributes of a gateway request span that make up its audit record, with
+ * their types. Order is the audit table's column order. `content` marks message
+ * content, which exists only when capture is configured and which forwarding may strip.
+ */
+export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: AttributeType; content?: true }> = [
+  { name: A.requestId, type: 'string' },
+  { name: A.tenant, type: 'string' },
+  { name: A.team, type: 'string' },
+  { name: A.user, type: 'string' },
+  { name: A.agent, type: 'string' },
+  { name: A.keyId, type: 'string' },
+  { name: A.feature, type: 'string' },
+  { name: A.endUser, type: 'string' },
+  { name: A.clientWire, type: 'string' },
+  { name: A.clientIp, type: 'string' },
+  { name: A.clientUserAgent, type: 'string' },
+  { name: A.operation, type: 'string' },
+  { name: A.requestModel, type: 'string' },
+  { name: A.requestStream, type: 'boolean' },
+  { name: A.requestMaxTokens, type: 'int' },
+  { name: A.routeAlias, type: 'string' },
+  { name: A.routeTarget, type: 'string' },
+  { name: A.providerName, type: 'string' },
+  { name: A.responseModel, type: 'string' },
+  { name: A.responseId, type: 'string' },
+  { name: A.finishReasons, type: 'string[]' },
+  { name: A.inputTokens, type: 'int' },
+  { name: A.outputTokens, type: 'int' },
+  { name: A.cacheReadTokens, type: 'int' },
+  { name: A.cacheWriteTokens, type: 'int' },
+  { name: A.costUsd, type: 'double' },
+  { name: A.priceKnown, type: 'boolean' },
+  { name: A.usageEstimated, type: 'boolean' },
+  { name: A.routeAttempts, type: 'int' },
+  { name: A.failoverReason, type: 'string' },
+  { name: A.promptId, type: 'string' },
+  { name: A.promptVersion, type: 'string' },
+  { name: A.toolCallCount, type: 'int' },
+  { name: A.toolCalls, type: 'string' },
+  { name: A.policyDecision, type: 'string' },
+  { name: A.policyCode, type: 'string' },
+  { name: A.policyReasons, type: 'string[]' },
+  { name: A.policyRevision, type: 'string' },
+  { name: A.responsePolicyDecision, type: 'string' },
+  { name: A.redactedClasses, type: 'string[]' },
+  { name: A.limitScope, type: 'string' },
+  { name: A.outcome, type: 'string' },
+  { name: A.errorCode, type: 'string' },
+  { name: A.httpStatus, type: 'int' },
+  { name: A.durationMs, type: 'double' },
+  { name: A.ttftMs, type: 'double' },
+  { name: A.conversationId, type: 'string' },
+  { name: A.inputMessages, type: 'string', content: true },
+  { name: A.outputMessages, type: 'string', content: true },
+  { name: A.systemInstructions, type: 'string', content: true },
+];
+
+/** Name of the server span that carries an audit record; the collector selects spans with `gatehouse.audit = true`. */
+export const AUDIT_MARKER = A.auditRecord;
