@@ -1,0 +1,59 @@
+/**
+ * What the Rego policies decide. The request policy (`gatehouse/request/decision`)
+ * and the response policy (`gatehouse/response/decision`) return these shapes;
+ * TypeScript only enforces them. docs/policies.md documents them for policy authors.
+ */
+
+/** A scope a limit or budget is counted in, e.g. `{ scope: 'user', key: 'tenant-a/advisor-1' }`. */
+export type ScopeKind = 'tenant' | 'team' | 'user' | 'agent' | 'key' | 'feature' | 'global';
+
+export interface RateLimit {
+  scope: ScopeKind;
+  /** The counter's identity within the scope, chosen by policy (usually tenant-qualified). */
+  key: string;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+export interface Budget {
+  scope: ScopeKind;
+  key: string;
+  usdPerDay?: number;
+  usdPerMonth?: number;
+  tokensPerDay?: number;
+  tokensPerMonth?: number;
+}
+
+export type PiiClass = 'email' | 'phone' | 'payment_card' | 'iban' | 'us_ssn' | 'secret';
+
+export interface RequestDecision {
+  allow: boolean;
+  /** Stable code when denied, e.g. `policy_denied`, `prompt_injection`, `model_not_allowed`. */
+  code?: string;
+  /** Human-readable reasons, safe to show the client and to record. */
+  reasons: string[];
+  limits: RateLimit[];
+  budgets: Budget[];
+  /** PII classes to redact before anything leaves for a provider. */
+  redact: PiiClass[];
+  /** When true, redacted values are replaced by placeholders restored in the answer. */
+  pseudonymize: boolean;
+  /** Models (aliases or provider models) the request may be routed to; absent means any. */
+  allowedModels?: string[];
+  /** Caps the request's max tokens. */
+  maxTokens?: number;
+  /** Free-form annotations recorded on the span and the audit record. */
+  annotations: Record<string, string>;
+}
+
+export type ResponseAction = 'allow' | 'block' | 'redact';
+
+export interface ResponseDecision {
+  action: ResponseAction;
+  code?: string;
+  reasons: string[];
+  /** The safe message sent instead of a blocked answer. */
+  replacement?: string;
+  /** PII classes to redact from the answer when action is `redact`. */
+  redact?: PiiClass[];
+}
