@@ -1,0 +1,64 @@
+/**
+ * The embedded default: what `gatehouse start` runs with no config file. One
+ * process, a data directory, the simulated provider (or the real ones when their
+ * API keys are in the environment), and a demo key kept in `<dataDir>/demo-key`
+ * so it stays the same across restarts.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateKey, hashKey } from '../identity/keyHash.js';
+import type { ConfigInput } from './schema.js';
+
+export interface EmbeddedDefault {
+  config: ConfigInput;
+  demoKey: string;
+  demoKeyFile: string;
+}
+
+export async function embeddedDefault(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<EmbeddedDefault> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const demoKeyFile = join(dataDir, 'demo-key');
+  const demoKey = await readOrCreateKey(demoKeyFile);
+  const openai = Boolean(env.OPENAI_API_KEY);
+  const anthropic = Boolean(env.ANTHROPIC_API_KEY);
+  const gpt = (model: string) => ({ targets: [{ provider: openai ? 'openai' : 'simulated', model }] });
+  const claude = (model: string) => ({ targets: [{ provider: anthropic ? 'anthropic' : 'simulated', model }] });
+  const config: ConfigInput = {
+    dataDir,
+    providers: {
+      simulated: { type: 'simulated', latencyMs: 20, tokensPerSecond: 200 },
+      ...(openai ? { openai: { type: 'openai', apiKey: '${OPENAI_API_KEY}' } } : {}),
+      ...(anthropic ? { anthropic: { type: 'anthropic', apiKey: '${ANTHROPIC_API_KEY}' } } : {}),
+    },
+    models: {
+      'gpt-4o-mini': gpt('gpt-4o-mini'),
+      'gpt-4o': gpt('gpt-4o'),
+      'claude-sonnet-4-5': claude('claude-sonnet-4-5'),
+      'claude-haiku-4-5': claude('claude-haiku-4-5'),
+      'text-embedding-3-small': { kind: 'embeddings', targets: [{ provider: openai ? 'openai' : 'simulated', model: 'text-embedding-3-small' }] },
+    },
+    keys: [
+      {
+        id: 'demo',
+        hash: hashKey(demoKey),
+        tenant: 'demo',
+        team: 'platform',
+        user: 'demo-user',
+        allowHeaders: ['user', 'feature'],
+      },
+    ],
+  };
+  return { config, demoKey, demoKeyFile };
+}
+
+async function readOrCreateKey(file: string): Promise<string> {
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = generateKey();
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}

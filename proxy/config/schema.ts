@@ -1,0 +1,155 @@
+/**
+ * The gateway's configuration, as one zod schema. The TypeScript types are derived
+ * from it (never written twice). Defaults here are the production defaults; the
+ * embedded default (embedded.ts) only adds providers, models and a demo key.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible', 'simulated'] as const;
+
+export const faultSchema = z.strictObject({
+  /** `status`: answer with an HTTP error; `connect_timeout`: never answer; `stream_cut`: end a stream early; `garbage`: an unparseable body. */
+  kind: z.enum(['status', 'connect_timeout', 'stream_cut', 'garbage']),
+  status: z.number().int().min(400).max(599).optional(),
+  retryAfterSeconds: z.number().nonnegative().optional(),
+  /** For stream_cut: chunks sent before the cut. */
+  afterChunks: nonNegativeInt.optional(),
+  /** How many requests this fault applies to before the next one in the list; absent means forever. */
+  times: positiveInt.optional(),
+});
+
+const httpProviderBase = {
+  apiKey: z.string().optional(),
+  baseUrl: z.url().optional(),
+  /** Extra headers sent upstream (e.g. an Azure deployment's api-version is part of baseUrl). */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Keep-alive connections per upstream origin. */
+  connections: positiveInt.default(128),
+};
+
+export const providerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('openai'), ...httpProviderBase }),
+  z.strictObject({
+    type: z.literal('anthropic'),
+    ...httpProviderBase,
+    /** Anthropic requires max_tokens; used when the client did not send one. */
+    defaultMaxTokens: positiveInt.default(4096),
+  }),
+  z.strictObject({
+    type: z.literal('openai-compatible'),
+    ...httpProviderBase,
+    baseUrl: z.url(),
+    authStyle: z.enum(['bearer', 'api-key']).default('bearer'),
+    maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
+    /** `gen_ai.provider.name` on spans, e.g. `azure.ai.openai`, `vllm`. */
+    system: z.string().default('openai'),
+  }),
+  z.strictObject({
+    type: z.literal('simulated'),
+    /** Delay before the first byte. */
+    latencyMs: nonNegativeInt.default(0),
+    /** Output pace when streaming; 0 streams as fast as possible. */
+    tokensPerSecond: nonNegativeInt.default(0),
+    /** Output length when the request sets no max tokens. */
+    outputTokens: positiveInt.default(24),
+    faults: z.array(faultSchema).default([]),
+  }),
+]);
+
+export const targetSchema = z.strictObject({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  /** Relative share under the `weighted` strategy. */
+  weight: z.number().positive().default(1),
+});
+
+export const modelSchema = z.strictObject({
+  /** `failover`: targets in order; `weighted`: first target chosen by weight, the rest as fallbacks. */
+  strategy: z.enum(['failover', 'weighted']).default('failover'),
+  targets: z.array(targetSchema).min(1),
+  /** Serves /v1/embeddings rather than chat. */
+  kind: z.enum(['chat', 'embeddings']).default('chat'),
+});
+
+export const keySchema = z.strictObject({
+  /** Non-secret id recorded on spans and audit records. */
+  id: z.string().min(1),
+  /** `sha256:<64 hex>` of the virtual key; the key itself is never stored. */
+  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 lowercase hex>'),
+  tenant: z.string().min(1),
+  team: z.string().optional(),
+  user: z.string().optional(),
+  agent: z.string().optional(),
+  feature: z.string().optional(),
+  /** Per-request overrides the caller may send as x-gatehouse-user / x-gatehouse-feature. */
+  allowHeaders: z.array(z.enum(['user', 'feature'])).default([]),
+  /** Model aliases this key may use; absent means all. */
+  models: z.array(z.string()).optional(),
+});
+
+export const priceSchema = z.strictObject({
+  /** USD per 1M input tokens. */
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: nonNegativeInt.max(65535).default(8080),
+      maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+      /** Limit for receiving the request headers (slowloris). */
+      headersTimeoutMs: positiveInt.default(30_000),
+      /** Limit for receiving a whole request body. */
+      bodyTimeoutMs: positiveInt.default(30_000),
+      /** An idle keep-alive connection is closed after this. */
+      keepAliveTimeoutMs: positiveInt.default(5_000),
+      /** A connection with no traffic at all is closed after this (covers stalled streams). */
+      idleTimeoutMs: positiveInt.default(300_000),
+    })
+    .prefault({}),
+  dataDir: z.string().default('./data'),
+  providers: z.record(z.string(), providerSchema).refine((p) => Object.keys(p).length > 0, 'at least one provider is required'),
+  models: z.record(z.string(), modelSchema).refine((m) => Object.keys(m).length > 0, 'at least one model is required'),
+  routing: z
+    .strictObject({
+      /** Upstream attempts per request, across all targets (the retry budget). */
+      maxAttempts: positiveInt.default(3),
+      /** Until response headers, and the longest silence between stream chunks. */
+      attemptTimeoutMs: positiveInt.default(60_000),
+      /** Longest Retry-After the gateway waits out itself before giving up. */
+      maxRetryWaitMs: nonNegativeInt.default(2_000),
+      breaker: z
+        .strictObject({
+          failureThreshold: positiveInt.default(5),
+          cooldownMs: positiveInt.default(30_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  keys: z.array(keySchema).default([]),
+  prices: z.record(z.string(), priceSchema).default({}),
+  telemetry: z
+    .strictObject({
+      serviceName: z.string().default('gatehouse'),
+      /** Record prompts and answers on spans (gen_ai.input.messages / output.messages). */
+      captureContent: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type SimulatedProviderConfig = Extract<ProviderConfig, { type: 'simulated' }>;
+export type Fault = z.infer<typeof faultSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type KeyConfig = z.infer<typeof keySchema>;
+export type Price = z.infer<typeof priceSchema>;

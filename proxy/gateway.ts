@@ -1,0 +1,102 @@
+/**
+ * Assembles a gateway from a validated config and starts it. Parts start
+ * downstream-first (telemetry, providers, routes) and stop upstream-first (the
+ * HTTP server, then providers, then telemetry), so nothing in flight loses its
+ * exporter. `stop` is safe to call twice.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { tracing } from '@opentelemetry/sdk-node';
+import type { Config } from './config/schema.js';
+import { PriceTable } from './cost/priceTable.js';
+import { KeyRing } from './identity/keyRing.js';
+import type { AuditGate, PipelineDeps } from './pipeline/deps.js';
+import { createProviders } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
+import { RouteTable } from './routing/routes.js';
+import { createGatewayServer } from './server.js';
+import { Telemetry } from './telemetry/sdk.js';
+
+export interface GatewayOptions {
+  /** Extra span processors (the audit spool, an in-memory exporter in tests). */
+  spanProcessors?: tracing.SpanProcessor[];
+  audit?: AuditGate;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides config.server.port (0 picks a free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly routes: RouteTable;
+  readonly telemetry: Telemetry;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  let ready = false;
+  const telemetry = new Telemetry({
+    serviceName: config.telemetry.serviceName,
+    spanProcessors: options.spanProcessors ?? [],
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const providers = createProviders(config.providers);
+  const routes = new RouteTable(config, providers);
+  const deps: PipelineDeps = {
+    config,
+    routes,
+    keys: new KeyRing(config.keys),
+    prices: new PriceTable(config.prices),
+    emit: { tracer: telemetry.tracer, metrics: telemetry.metrics, captureContent: config.telemetry.captureContent },
+    audit: options.audit,
+    startedAt: Date.now(),
+  };
+  const server = createGatewayServer({ deps, telemetry, ready: () => ready });
+  await listen(server, options.port ?? config.server.port, options.host ?? config.server.host);
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  ready = true;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    config,
+    providers,
+    routes,
+    telemetry,
+    stop: () =>
+      (stopping ??= (async () => {
+        ready = false;
+        await closeServer(server);
+        await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
+        await telemetry.shutdown();
+      })()),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for a while, then closes what is left. */
+function closeServer(server: Server, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

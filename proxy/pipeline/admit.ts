@@ -1,0 +1,49 @@
+/**
+ * The stages every model call passes before routing: identify the caller, pin the
+ * prompt version, resolve the model alias and check the key may use it.
+ */
+import { GatehouseError } from '../errors.js';
+import { KeyRing } from '../identity/keyRing.js';
+import type { Route } from '../routing/routes.js';
+import type { RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+
+/** Identifies the caller; runs before the body is decoded, so an unknown key never costs a parse. */
+export function identify(ctx: RequestContext, deps: PipelineDeps): ReturnType<KeyRing['identify']> {
+  if (deps.audit && !deps.audit.accepting()) {
+    throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records; requests are refused until it can (audit: required)');
+  }
+  const identity = deps.keys.identify(ctx.headers);
+  ctx.principal = identity.principal;
+  pinPrompt(ctx);
+  return identity;
+}
+
+/** Resolves the alias (404 listing known models) and checks the key allows it (403). */
+export function authorizeModel(ctx: RequestContext, deps: PipelineDeps, identity: ReturnType<KeyRing['identify']>, model: string, kind: Route['kind']): Route {
+  ctx.requestedModel = model;
+  const route = deps.routes.resolve(model, kind);
+  if (!KeyRing.allows(identity.key, model)) {
+    throw new GatehouseError('model_not_allowed', `this key may not use model '${model}'`, { param: 'model' });
+  }
+  ctx.routeTable = route;
+  return route;
+}
+
+/** The prompt id and version the client pinned, recorded on every span and audit record. */
+function pinPrompt(ctx: RequestContext): void {
+  const id = header(ctx, 'x-gatehouse-prompt-id');
+  const version = header(ctx, 'x-gatehouse-prompt-version');
+  if (id === undefined && version === undefined) return;
+  ctx.prompt = {};
+  if (id !== undefined) ctx.prompt.id = id;
+  if (version !== undefined) ctx.prompt.version = version;
+}
+
+function header(ctx: RequestContext, name: string): string | undefined {
+  const value = ctx.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  if (text.length === 0 || text.length > 128) throw new GatehouseError('invalid_request', `${name}: expected 1 to 128 characters`, { param: name });
+  return text;
+}

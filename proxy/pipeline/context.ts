@@ -1,0 +1,68 @@
+/**
+ * The facts of one request. Stages record facts here; telemetry reads them once,
+ * at the end, to build the span, the metrics and the audit record.
+ */
+import type { Span } from '@opentelemetry/api';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ChatRequest, EmbeddingRequest, FinishReason, ToolCall, Usage } from '../canonical.js';
+import type { Cost } from '../cost/priceTable.js';
+import type { GatehouseError } from '../errors.js';
+import type { AttemptRecord } from '../routing/failover.js';
+import type { Route, Target } from '../routing/routes.js';
+import type { Outcome } from '../telemetry/attributes.js';
+import type { ClientWire } from '../wire/types.js';
+
+export interface Principal {
+  keyId: string;
+  tenant: string;
+  team?: string;
+  user?: string;
+  agent?: string;
+  feature?: string;
+}
+
+export type Operation = 'chat' | 'embeddings' | 'models';
+
+export interface RequestContext {
+  readonly id: string;
+  /** Epoch ms. */
+  readonly startTime: number;
+  /** performance.now() at start, for durations. */
+  readonly startMark: number;
+  readonly wire: ClientWire;
+  readonly operation: Operation;
+  readonly route: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly clientAddress: string | undefined;
+  /** Aborted when the client goes away before the response ended. */
+  readonly signal: AbortSignal;
+  readonly span: Span;
+  /** Headers added to whatever response this request gets. */
+  readonly responseHeaders: Record<string, string>;
+  principal?: Principal;
+  prompt?: { id?: string; version?: string };
+  chat?: ChatRequest;
+  embeddings?: EmbeddingRequest;
+  /** The `model` the client asked for. */
+  requestedModel?: string;
+  routeTable?: Route;
+  attempts: AttemptRecord[];
+  target?: Target;
+  responseId?: string;
+  responseModel?: string;
+  finishReason?: FinishReason;
+  toolCalls?: ToolCall[];
+  /** The answer's text, kept only when content capture is on. */
+  outputText?: string;
+  usage?: Usage;
+  /** True when usage was counted by the gateway (an aborted or cut stream), not reported by the provider. */
+  usageEstimated?: boolean;
+  cost?: Cost;
+  /** ms from start to the first token sent to the client. */
+  firstTokenMs?: number;
+  status: number;
+  error?: GatehouseError;
+  outcome: Outcome;
+  /** Annotations and decisions recorded by policy stages. */
+  annotations: Record<string, string | number | boolean | string[]>;
+}

@@ -1,0 +1,25 @@
+import type { Config } from '../config/schema.js';
+import type { PriceTable } from '../cost/priceTable.js';
+import type { KeyRing } from '../identity/keyRing.js';
+import type { RouteTable } from '../routing/routes.js';
+import type { EmitOptions } from './emit.js';
+
+/** The durable audit spool as the pipeline sees it. */
+export interface AuditGate {
+  /** False when the spool cannot take records and audit is required: requests fail with 503 `audit_unavailable`. */
+  accepting(): boolean;
+  /** Resolves once every span ended so far is durably spooled. */
+  durable(): Promise<void>;
+}
+
+/** Everything the request pipeline reads; built once at start. */
+export interface PipelineDeps {
+  readonly config: Config;
+  readonly routes: RouteTable;
+  readonly keys: KeyRing;
+  readonly prices: PriceTable;
+  readonly emit: EmitOptions;
+  readonly audit: AuditGate | undefined;
+  /** Gateway start, for the models list's `created`. */
+  readonly startedAt: number;
+}

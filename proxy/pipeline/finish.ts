@@ -1,0 +1,51 @@
+/**
+ * How every request ends: facts → span (the audit record) → durable spool → the
+ * response's last bytes. No acknowledged request without its audit record.
+ */
+import { asGatehouseError, type GatehouseError } from '../errors.js';
+import type { Outcome } from '../telemetry/attributes.js';
+import type { RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+import { emitTelemetry } from './emit.js';
+import type { ResponseSink } from './sink.js';
+
+/** Ends the request's telemetry and waits until its audit record is durable. */
+export async function finishRequest(ctx: RequestContext, deps: PipelineDeps): Promise<void> {
+  emitTelemetry(ctx, deps.emit);
+  if (deps.audit) await deps.audit.durable();
+}
+
+export function outcomeOf(error: GatehouseError): Outcome {
+  switch (error.code) {
+    case 'cancelled':
+      return 'cancelled';
+    case 'rate_limited':
+    case 'budget_exceeded':
+      return 'rate_limited';
+    case 'policy_denied':
+    case 'approval_required':
+    case 'model_not_allowed':
+      return 'denied';
+    default:
+      return 'error';
+  }
+}
+
+/** Renders a failure in the caller's wire format, after its audit record is durable. */
+export async function failRequest(ctx: RequestContext, deps: PipelineDeps, sink: ResponseSink, thrown: unknown): Promise<void> {
+  const error = asGatehouseError(thrown);
+  ctx.error = error;
+  ctx.status = error.status;
+  ctx.outcome = outcomeOf(error);
+  const rendered = ctx.wire.renderError(error);
+  const headers: Record<string, string> = { ...ctx.responseHeaders, ...error.headers, 'content-type': 'application/json' };
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  try {
+    await finishRequest(ctx, deps);
+  } catch (auditError) {
+    const unavailable = asGatehouseError(auditError);
+    if (!sink.started) sink.send(unavailable.status, { ...ctx.responseHeaders, 'content-type': 'application/json' }, JSON.stringify(ctx.wire.renderError(unavailable).body));
+    return;
+  }
+  if (!sink.started) sink.send(rendered.status, headers, JSON.stringify(rendered.body));
+}

@@ -1,0 +1,127 @@
+/**
+ * Relays an upstream stream to the client in its own wire, event by event, with
+ * no buffering. Tallies usage as it goes, so a stream that is aborted or cut is
+ * still costed for the tokens produced. A failure after the first byte ends the
+ * stream with the wire's error event.
+ */
+import { countTokens } from 'gpt-tokenizer';
+import { textOf, type ChatRequest, type StreamEvent, type ToolCall, type Usage } from '../canonical.js';
+import { GatehouseError } from '../errors.js';
+import { UpstreamFailure } from '../providers/types.js';
+import type { AttemptRecord } from '../routing/failover.js';
+import type { RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+import { finishRequest } from './finish.js';
+import type { ResponseSink } from './sink.js';
+
+export interface OpenStream {
+  iterator: AsyncIterator<StreamEvent>;
+  first: IteratorResult<StreamEvent>;
+}
+
+export async function relayStream(ctx: RequestContext, deps: PipelineDeps, request: ChatRequest, open: OpenStream, record: AttemptRecord, sink: ResponseSink): Promise<void> {
+  const encoder = ctx.wire.streamEncoder(request);
+  const tally = new StreamTally();
+  const { iterator } = open;
+  let item = open.first;
+  let failure: GatehouseError | undefined;
+  sink.startStream({ ...ctx.responseHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  try {
+    while (!item.done) {
+      const event = item.value;
+      tally.observe(event);
+      const out = encoder.event(event);
+      if (out) {
+        if (ctx.firstTokenMs === undefined && (event.type === 'text' || event.type === 'tool_call_start')) ctx.firstTokenMs = performance.now() - ctx.startMark;
+        await sink.write(out);
+      }
+      if (ctx.signal.aborted) throw new UpstreamFailure('cancelled', 'client disconnected');
+      item = await iterator.next();
+    }
+  } catch (error) {
+    failure = ctx.signal.aborted ? new GatehouseError('cancelled', 'client disconnected') : streamFailure(error);
+    await iterator.return?.().catch(() => undefined);
+  }
+  record.endTime = Date.now();
+  if (failure && failure.code !== 'cancelled') {
+    record.outcome = 'failed';
+    record.reason = 'stream_cut';
+  }
+  ctx.responseId = tally.id;
+  ctx.responseModel = tally.model;
+  ctx.finishReason = tally.finishReason ?? (failure ? 'error' : undefined);
+  ctx.toolCalls = tally.toolCalls();
+  const { usage, estimated } = tally.usage(request);
+  ctx.usage = usage;
+  ctx.usageEstimated = estimated;
+  ctx.cost = deps.prices.costOf([ctx.target?.model, tally.model], usage);
+  if (deps.emit.captureContent) ctx.outputText = tally.text;
+  ctx.status = 200;
+  ctx.outcome = failure ? (failure.code === 'cancelled' ? 'cancelled' : 'error') : 'ok';
+  if (failure) ctx.error = failure;
+  await finishRequest(ctx, deps);
+  if (ctx.signal.aborted) return sink.end();
+  sink.end(failure ? encoder.error(failure) : encoder.end());
+}
+
+function streamFailure(error: unknown): GatehouseError {
+  if (error instanceof UpstreamFailure) {
+    return new GatehouseError('upstream_error', `upstream stream failed after the response started (${error.reason})`, { cause: error });
+  }
+  if (error instanceof GatehouseError) return error;
+  return new GatehouseError('upstream_error', 'upstream stream failed after the response started', { cause: error });
+}
+
+/** What a stream produced so far. */
+class StreamTally {
+  id: string | undefined;
+  model: string | undefined;
+  text = '';
+  finishReason: StreamEvent extends infer E ? (E extends { type: 'finish'; reason: infer R } ? R : never) | undefined : never = undefined;
+  private inputTokens: number | undefined;
+  private reported: Usage | undefined;
+  private readonly calls: ToolCall[] = [];
+
+  observe(event: StreamEvent): void {
+    switch (event.type) {
+      case 'start':
+        this.id = event.id;
+        this.model = event.model;
+        this.inputTokens = event.inputTokens;
+        break;
+      case 'text':
+        this.text += event.text;
+        break;
+      case 'tool_call_start':
+        this.calls[event.index] = { id: event.id, name: event.name, arguments: '' };
+        break;
+      case 'tool_call_delta': {
+        const call = this.calls[event.index];
+        if (call) call.arguments += event.arguments;
+        break;
+      }
+      case 'finish':
+        this.finishReason = event.reason;
+        break;
+      case 'usage':
+        this.reported = event.usage;
+        break;
+    }
+  }
+
+  toolCalls(): ToolCall[] {
+    return this.calls.filter(Boolean);
+  }
+
+  /** The provider's usage when it reported one; otherwise counted from what was produced. */
+  usage(request: ChatRequest): { usage: Usage; estimated: boolean } {
+    if (this.reported) return { usage: this.reported, estimated: false };
+    let produced = this.text;
+    for (const call of this.calls) if (call) produced += call.name + call.arguments;
+    const inputTokens = this.inputTokens ?? countTokens(request.messages.map((m) => textOf(m.content)).join('\n'));
+    return {
+      usage: { inputTokens, outputTokens: produced ? countTokens(produced) : 0, cachedInputTokens: 0, cacheWriteTokens: 0 },
+      estimated: true,
+    };
+  }
+}

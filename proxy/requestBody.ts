@@ -1,0 +1,40 @@
+/**
+ * Reads a JSON request body: 415 for a non-JSON content type, 413 past the size
+ * limit (checked on Content-Length first, then while reading), 400 naming the
+ * position for malformed JSON.
+ */
+import type { IncomingMessage } from 'node:http';
+import { GatehouseError } from './errors.js';
+
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = req.headers['content-type'];
+  if (!type || !isJson(type)) {
+    throw new GatehouseError('unsupported_media_type', `content-type must be application/json, got ${type ? `'${type.slice(0, 100)}'` : 'none'}`);
+  }
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  if (text.length === 0) throw new GatehouseError('invalid_request', 'body: the request body is empty; expected a JSON object', { param: 'body' });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new GatehouseError('invalid_request', `body: not valid JSON (${(error as Error).message})`, { param: 'body' });
+  }
+}
+
+function isJson(type: string): boolean {
+  const semicolon = type.indexOf(';');
+  const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase();
+  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+}
+
+function tooLarge(maxBytes: number): GatehouseError {
+  return new GatehouseError('request_too_large', `request body is larger than the limit of ${maxBytes} bytes`);
+}

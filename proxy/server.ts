@@ -1,0 +1,143 @@
+/**
+ * The node:http adapter: routes, reads and limits bodies, builds the request
+ * context, and hands over to the pipeline. Nothing here knows about providers,
+ * policies or wire formats beyond picking the wire for a route.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { context as otelContext, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { GatehouseError } from './errors.js';
+import { handleChat } from './pipeline/chat.js';
+import type { Operation, RequestContext } from './pipeline/context.js';
+import type { PipelineDeps } from './pipeline/deps.js';
+import { handleEmbeddings } from './pipeline/embeddings.js';
+import { failRequest } from './pipeline/finish.js';
+import { handleModels } from './pipeline/models.js';
+import { NodeSink } from './nodeSink.js';
+import type { Telemetry } from './telemetry/sdk.js';
+import { anthropicWire } from './wire/anthropic/index.js';
+import { openaiWire } from './wire/openai/index.js';
+import type { ClientWire } from './wire/types.js';
+import { readJsonBody } from './requestBody.js';
+
+export interface ServerOptions {
+  deps: PipelineDeps;
+  telemetry: Telemetry;
+  /** Whether config, providers, policies and exporters are initialised. */
+  ready(): boolean;
+}
+
+export function createGatewayServer(options: ServerOptions): Server {
+  const { deps } = options;
+  const server = createServer((req, res) => {
+    route(req, res, options).catch((error: unknown) => {
+      // A bug, not a request failure: answer if still possible, never crash.
+      if (!res.headersSent) writeJson(res, 500, openaiWire.renderError(new GatehouseError('internal_error', 'internal error', { cause: error })).body);
+      else res.destroy();
+    });
+  });
+  const limits = deps.config.server;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.headersTimeoutMs + limits.bodyTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.timeout = limits.idleTimeoutMs;
+  return server;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
+  const path = pathOf(req.url);
+  const method = req.method ?? 'GET';
+  if (method === 'GET' || method === 'HEAD') {
+    switch (path) {
+      case '/healthz':
+        return writeJson(res, 200, { status: 'ok' });
+      case '/readyz':
+        return options.ready() ? writeJson(res, 200, { status: 'ready' }) : writeJson(res, 503, { status: 'starting' });
+      case '/metrics':
+        return options.telemetry.serveMetrics(req, res);
+      case '/v1/models':
+        return modelsRoute(req, res, options);
+    }
+  }
+  const wire = wireFor(path, req);
+  if (path === '/v1/chat/completions' || path === '/v1/messages' || path === '/v1/embeddings') {
+    if (method !== 'POST') return writeError(res, wire, new GatehouseError('method_not_allowed', `${method} is not allowed on ${path}; use POST`));
+    return modelCall(req, res, options, wire, path);
+  }
+  return writeError(res, wire, new GatehouseError('not_found', `no route for ${method} ${path}`));
+}
+
+async function modelCall(req: IncomingMessage, res: ServerResponse, options: ServerOptions, wire: ClientWire, path: string): Promise<void> {
+  const operation: Operation = path === '/v1/embeddings' ? 'embeddings' : 'chat';
+  const ctx = startContext(req, res, options, wire, operation, path);
+  const sink = new NodeSink(res);
+  let parsed: unknown;
+  try {
+    parsed = await readJsonBody(req, options.deps.config.server.maxBodyBytes);
+  } catch (error) {
+    // The rest of an oversized body is not read: close the connection after answering.
+    if (error instanceof GatehouseError && error.code === 'request_too_large') res.setHeader('connection', 'close');
+    return failRequest(ctx, options.deps, sink, error);
+  }
+  const body = () => parsed;
+  if (operation === 'embeddings') return handleEmbeddings(ctx, options.deps, openaiWire, body, sink);
+  return handleChat(ctx, options.deps, body, sink);
+}
+
+async function modelsRoute(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
+  const wire = req.headers['anthropic-version'] !== undefined ? anthropicWire : openaiWire;
+  const ctx = startContext(req, res, options, wire, 'models', '/v1/models');
+  await handleModels(ctx, options.deps, new NodeSink(res));
+}
+
+function startContext(req: IncomingMessage, res: ServerResponse, options: ServerOptions, wire: ClientWire, operation: Operation, path: string): RequestContext {
+  const startTime = Date.now();
+  const startMark = performance.now();
+  const id = randomUUID();
+  const parent = options.telemetry.extract(req.headers, ROOT_CONTEXT);
+  const span = options.deps.emit.tracer.startSpan(operation, { kind: SpanKind.SERVER, startTime }, parent ?? otelContext.active());
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort(new GatehouseError('cancelled', 'client disconnected'));
+  });
+  return {
+    id,
+    startTime,
+    startMark,
+    wire,
+    operation,
+    route: path,
+    headers: req.headers,
+    clientAddress: req.socket.remoteAddress,
+    signal: abort.signal,
+    span,
+    responseHeaders: { 'x-request-id': id },
+    attempts: [],
+    status: 0,
+    outcome: 'error',
+    annotations: {},
+  };
+}
+
+/** The Anthropic wire for its routes, or for any request that carries Anthropic SDK headers. */
+function wireFor(path: string, req: IncomingMessage): ClientWire {
+  if (path === '/v1/messages' || req.headers['anthropic-version'] !== undefined) return anthropicWire;
+  return openaiWire;
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function writeError(res: ServerResponse, wire: ClientWire, error: GatehouseError): void {
+  const rendered = wire.renderError(error);
+  writeJson(res, rendered.status, rendered.body);
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
