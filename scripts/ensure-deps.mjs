@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable with one command: installs npm packages when
+// node_modules is missing or older than package-lock.json, and, with --opa, the
+// pinned OPA CLI into .tools/bin. Uses only Node built-ins (it runs before npm ci).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const installed = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`ensure-deps: '${command} ${args.join(' ')}' failed`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  console.error('ensure-deps: installing npm packages (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+if (process.argv.includes('--opa') && !existsSync(join(root, '.tools', 'bin', 'opa'))) {
+  console.error('ensure-deps: installing the pinned OPA CLI into .tools/bin');
+  run('bash', [join(root, 'scripts', 'install-opa.sh')]);
+}
