@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'budget_exceeded'
   | 'policy_denied'
   | 'policy_error'
+  | 'limits_unavailable'
   | 'approval_required'
   | 'audit_unavailable'
   | 'upstream_error'
@@ -43,6 +44,7 @@ const STATUS: Record<ErrorCode, number> = {
   budget_exceeded: 429,
   policy_denied: 403,
   policy_error: 503,
+  limits_unavailable: 503,
   approval_required: 403,
   audit_unavailable: 503,
   upstream_error: 502,

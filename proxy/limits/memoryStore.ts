@@ -1,0 +1,247 @@
+/**
+ * The default limit store: counters in this process's memory. Exact under any
+ * concurrency, because each reserve runs to completion on the one JS thread.
+ * Budgets survive a restart through a snapshot file (periodic when dirty, and on
+ * shutdown); rate windows do not (a restart forgets at most the last minute).
+ */
+import type { RateLimit } from '../policy/decision.js';
+import { budgetDenial, exceededBudget } from './budgets.js';
+import { periodEndsAt, periodsAt } from './periods.js';
+import { claimOnce, newReservation, validCost, wholeTokens } from './reservation.js';
+import { mergeBudgets, mergeLimits, retrySeconds, scopeId, tightestWindow, windowOf } from './scopes.js';
+import { readSnapshot, writeSnapshot, type BudgetSnapshot } from './snapshot.js';
+import {
+  WINDOW_MS,
+  type ActualUsage,
+  type LimitErrorHandler,
+  type LimitStore,
+  type PeriodUsage,
+  type Reservation,
+  type ReserveRequest,
+  type ReserveResult,
+  type ScopeRef,
+  type ScopeUsage,
+} from './types.js';
+import { WindowLog, type WindowEntry } from './windowLog.js';
+
+export interface MemoryStoreOptions {
+  /** Budget snapshot file; without it budgets live only as long as the process. */
+  snapshotPath?: string;
+  /** How often a changed snapshot is written, and idle windows are swept (default 10 s). */
+  snapshotIntervalMs?: number;
+  onError?: LimitErrorHandler;
+}
+
+interface Held {
+  logs: WindowLog[];
+  entries: WindowEntry[];
+  counters: PeriodUsage[];
+}
+
+const dayCounterId = (day: string, ref: ScopeRef): string => `d:${day}|${scopeId(ref)}`;
+const monthCounterId = (month: string, ref: ScopeRef): string => `m:${month}|${scopeId(ref)}`;
+
+export class MemoryLimitStore implements LimitStore {
+  readonly kind = 'memory' as const;
+  private readonly windows = new Map<string, WindowLog>();
+  private readonly counters = new Map<string, PeriodUsage>();
+  private readonly held = new WeakMap<Reservation, Held>();
+  private readonly onError: LimitErrorHandler;
+  private timer: NodeJS.Timeout | undefined;
+  private changes = 0;
+  private savedChanges = 0;
+  private saving: Promise<void> | undefined;
+
+  constructor(private readonly options: MemoryStoreOptions = {}) {
+    this.onError = options.onError ?? (() => {});
+  }
+
+  /** Restores budgets from the snapshot (a corrupt snapshot rejects, naming the file). */
+  async start(): Promise<void> {
+    if (this.options.snapshotPath !== undefined) {
+      const snapshot = await readSnapshot(this.options.snapshotPath);
+      if (snapshot !== undefined) this.restore(snapshot, Date.now());
+    }
+    this.timer ??= setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  /** Writes a final snapshot. Safe to call twice and without start. */
+  async shutdown(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.saving;
+    await this.save();
+  }
+
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return Promise.resolve(this.reserveNow(request));
+  }
+
+  private reserveNow(request: ReserveRequest): ReserveResult {
+    const now = request.now ?? Date.now();
+    const tokens = wholeTokens(request.estimatedTokens);
+    const usd = validCost(request.estimatedCostUsd ?? 0);
+    const limits = mergeLimits(request.limits);
+    const budgets = mergeBudgets(request.budgets);
+    const periods = periodsAt(now);
+
+    const counters: PeriodUsage[] = [];
+    for (const budget of budgets) {
+      const day = this.counter(dayCounterId(periods.day, budget));
+      const month = this.counter(monthCounterId(periods.month, budget));
+      const hit = exceededBudget(budget, day, month);
+      if (hit !== undefined) return budgetDenial(budget, hit, periods, now);
+      counters.push(day, month);
+    }
+
+    const logs = limits.map((limit) => this.window(scopeId(limit), now));
+    for (let i = 0; i < limits.length; i++) {
+      const denial = this.check(limits[i]!, logs[i]!, tokens, now);
+      if (denial !== undefined) return denial;
+    }
+
+    const entries = logs.map((log) => log.add(now, tokens));
+    for (const counter of counters) {
+      counter.tokens += tokens;
+      counter.usd += usd;
+    }
+    if (counters.length > 0) this.changes++;
+    const reservation = newReservation({ tokens, usd }, limits, budgets, now, periods, true);
+    this.held.set(reservation, { logs, entries, counters });
+    const counts = logs.map((log) => log.count());
+    return {
+      ok: true,
+      reservation,
+      requests: tightestWindow(limits, counts, 'requests', now),
+      tokens: tightestWindow(limits, counts, 'tokens', now),
+    };
+  }
+
+  private check(limit: RateLimit, log: WindowLog, tokens: number, now: number): ReserveResult | undefined {
+    const scope = { scope: limit.scope, key: limit.key };
+    const rpm = limit.requestsPerMinute;
+    if (rpm !== undefined && log.requests + 1 > rpm) {
+      return {
+        ok: false,
+        code: 'rate_limited',
+        scope,
+        dimension: 'requests',
+        retryAfterSeconds: retrySeconds(log.waitForRequest(rpm, now)),
+        window: windowOf(limit, log.count(), 'requests', now),
+      };
+    }
+    const tpm = limit.tokensPerMinute;
+    if (tpm !== undefined && log.tokens + tokens > tpm) {
+      const neverFits = tokens > tpm;
+      return {
+        ok: false,
+        code: 'rate_limited',
+        scope,
+        dimension: 'tokens',
+        retryAfterSeconds: retrySeconds(neverFits ? WINDOW_MS : log.waitForTokens(tpm, tokens, now)),
+        window: windowOf(limit, log.count(), 'tokens', now),
+        ...(neverFits ? { neverFits } : {}),
+      };
+    }
+    return undefined;
+  }
+
+  settle(reservation: Reservation, actual: ActualUsage): Promise<void> {
+    const held = this.held.get(reservation);
+    if (held === undefined || !claimOnce(reservation)) return Promise.resolve();
+    const tokens = wholeTokens(actual.tokens);
+    for (let i = 0; i < held.logs.length; i++) held.logs[i]!.adjust(held.entries[i]!, tokens);
+    const usd = validCost(actual.costUsd);
+    for (const counter of held.counters) {
+      counter.tokens += tokens - reservation.estimatedTokens;
+      counter.usd += usd - reservation.estimatedCostUsd;
+    }
+    if (held.counters.length > 0) this.changes++;
+    return Promise.resolve();
+  }
+
+  release(reservation: Reservation): Promise<void> {
+    const held = this.held.get(reservation);
+    if (held === undefined || !claimOnce(reservation)) return Promise.resolve();
+    for (let i = 0; i < held.logs.length; i++) held.logs[i]!.remove(held.entries[i]!);
+    for (const counter of held.counters) {
+      counter.tokens -= reservation.estimatedTokens;
+      counter.usd -= reservation.estimatedCostUsd;
+    }
+    if (held.counters.length > 0) this.changes++;
+    return Promise.resolve();
+  }
+
+  usage(scopes: readonly ScopeRef[], now = Date.now()): Promise<ScopeUsage[]> {
+    const periods = periodsAt(now);
+    return Promise.resolve(
+      scopes.map((ref) => {
+        const log = this.windows.get(scopeId(ref));
+        log?.evict(now);
+        const day = this.counters.get(dayCounterId(periods.day, ref));
+        const month = this.counters.get(monthCounterId(periods.month, ref));
+        return {
+          scope: ref.scope,
+          key: ref.key,
+          requestsLastMinute: log?.requests ?? 0,
+          tokensLastMinute: log?.tokens ?? 0,
+          day: { tokens: day?.tokens ?? 0, usd: day?.usd ?? 0 },
+          month: { tokens: month?.tokens ?? 0, usd: month?.usd ?? 0 },
+        };
+      }),
+    );
+  }
+
+  private window(id: string, now: number): WindowLog {
+    let log = this.windows.get(id);
+    if (log === undefined) this.windows.set(id, (log = new WindowLog()));
+    else log.evict(now);
+    return log;
+  }
+
+  private counter(id: string): PeriodUsage {
+    let counter = this.counters.get(id);
+    if (counter === undefined) this.counters.set(id, (counter = { tokens: 0, usd: 0 }));
+    return counter;
+  }
+
+  /** Periodic work: forget idle windows and ended periods, save a changed snapshot. */
+  private tick(): void {
+    const now = Date.now();
+    for (const [id, log] of this.windows) {
+      log.evict(now);
+      if (log.isEmpty) this.windows.delete(id);
+    }
+    for (const id of this.counters.keys()) if (periodEndsAt(id.slice(2, id.indexOf('|'))) <= now) this.counters.delete(id);
+    if (this.saving === undefined) {
+      this.saving = this.save().finally(() => {
+        this.saving = undefined;
+      });
+    }
+  }
+
+  private async save(): Promise<void> {
+    const path = this.options.snapshotPath;
+    if (path === undefined || this.changes === this.savedChanges) return;
+    const changes = this.changes;
+    const budgets: BudgetSnapshot['budgets'] = {};
+    for (const [id, counter] of this.counters) budgets[id] = [counter.tokens, counter.usd];
+    try {
+      await writeSnapshot(path, { version: 1, savedAt: Date.now(), budgets });
+      this.savedChanges = changes;
+    } catch (error) {
+      this.onError(error, 'snapshot');
+    }
+  }
+
+  private restore(snapshot: BudgetSnapshot, now: number): void {
+    for (const [id, [tokens, usd]] of Object.entries(snapshot.budgets)) {
+      const bar = id.indexOf('|');
+      if (bar < 3 || periodEndsAt(id.slice(2, bar)) <= now) continue;
+      const counter = this.counter(id);
+      counter.tokens += tokens;
+      counter.usd += usd;
+    }
+  }
+}

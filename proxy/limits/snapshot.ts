@@ -1,0 +1,50 @@
+/**
+ * The memory store's budget snapshot file: JSON, written to a temp file in the same
+ * folder and renamed over the old one, so a crash mid-write leaves the previous
+ * snapshot intact. Only asynchronous fs calls; never on the request path.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+const SnapshotSchema = z.object({
+  version: z.literal(1),
+  savedAt: z.number(),
+  /** Counter id (`d:YYYY-MM-DD|scope:key` or `m:YYYY-MM|scope:key`) → [tokens, usd]. */
+  budgets: z.record(z.string(), z.tuple([z.number(), z.number()])),
+});
+
+export type BudgetSnapshot = z.infer<typeof SnapshotSchema>;
+
+/** The snapshot at `path`, or undefined when there is none yet. A corrupt file is an error naming the path. */
+export async function readSnapshot(path: string): Promise<BudgetSnapshot | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`${path}: budget snapshot is not valid JSON; fix or remove it to start with empty budgets`, { cause });
+  }
+  const result = SnapshotSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${path}: budget snapshot ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+let sequence = 0;
+
+/** Writes atomically: temp file, then rename. Creates the folder when missing. */
+export async function writeSnapshot(path: string, snapshot: BudgetSnapshot): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${++sequence}.tmp`;
+  await writeFile(temp, JSON.stringify(snapshot));
+  await rename(temp, path);
+}
