@@ -24,6 +24,7 @@ const ERROR_TYPE: Record<ErrorCode, string> = {
   rate_limited: 'rate_limit_error',
   budget_exceeded: 'insufficient_quota',
   policy_error: 'server_error',
+  limits_unavailable: 'server_error',
   audit_unavailable: 'server_error',
   upstream_error: 'server_error',
   upstream_unavailable: 'server_error',
