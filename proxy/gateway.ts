@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { tracing } from '@opentelemetry/sdk-node';
+import { createAuditTrail, observeSpool, type AuditTrail } from './auditTrail.js';
 import type { Config } from './config/schema.js';
 import { PriceTable } from './cost/priceTable.js';
 import { KeyRing } from './identity/keyRing.js';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   spanProcessors?: tracing.SpanProcessor[];
   audit?: AuditGate;
   env?: NodeJS.ProcessEnv;
+  /** Where the spool ships; overrides config.audit.collectorUrl (the embedded collector's URL). */
+  collectorUrl?: string;
   /** Overrides config.server.port (0 picks a free port). */
   port?: number;
   host?: string;
@@ -34,16 +37,20 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly routes: RouteTable;
   readonly telemetry: Telemetry;
+  readonly audit: AuditTrail | undefined;
   stop(): Promise<void>;
 }
 
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   let ready = false;
+  const audit = createAuditTrail(config, options.collectorUrl);
+  await audit?.start();
   const telemetry = new Telemetry({
     serviceName: config.telemetry.serviceName,
-    spanProcessors: options.spanProcessors ?? [],
+    spanProcessors: [...(audit ? [audit.spool] : []), ...(options.spanProcessors ?? [])],
     ...(options.env ? { env: options.env } : {}),
   });
+  if (audit) observeSpool(telemetry.meter, audit.spool);
   const providers = createProviders(config.providers);
   const routes = new RouteTable(config, providers);
   const deps: PipelineDeps = {
@@ -52,7 +59,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     keys: new KeyRing(config.keys),
     prices: new PriceTable(config.prices),
     emit: { tracer: telemetry.tracer, metrics: telemetry.metrics, captureContent: config.telemetry.captureContent },
-    audit: options.audit,
+    audit: options.audit ?? audit?.spool,
     startedAt: Date.now(),
   };
   const server = createGatewayServer({ deps, telemetry, ready: () => ready });
@@ -68,12 +75,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     providers,
     routes,
     telemetry,
+    audit,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
         await closeServer(server);
         await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
         await telemetry.shutdown();
+        await audit?.shutdown();
       })()),
   };
 }

@@ -135,6 +135,21 @@ export const configSchema = z.strictObject({
     .prefault({}),
   keys: z.array(keySchema).default([]),
   prices: z.record(z.string(), priceSchema).default({}),
+  audit: z
+    .strictObject({
+      /** Off only for throwaway setups: then no audit record is kept. */
+      enabled: z.boolean().default(true),
+      /** `required`: a request whose audit record cannot be spooled fails with 503; `best-effort`: it is served and the loss counted. */
+      mode: z.enum(['required', 'best-effort']).default('required'),
+      /** Default `<dataDir>/spool`. One directory per proxy process. */
+      spoolDir: z.string().optional(),
+      maxBytes: positiveInt.default(1024 * 1024 * 1024),
+      /** fsync every group commit: survives power loss, not only a process crash. */
+      fsync: z.boolean().default(false),
+      /** The collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318; the spool ships there. */
+      collectorUrl: z.url().optional(),
+    })
+    .prefault({}),
   telemetry: z
     .strictObject({
       serviceName: z.string().default('gatehouse'),
