@@ -54,7 +54,7 @@ export class Telemetry {
     const processors = [...(options.spanProcessors ?? [])];
     this.otlpEnabled = otlpConfigured(env);
     if (this.otlpEnabled) {
-      const exporter = new CountingExporter(new OTLPTraceExporter(), (error) => {
+      const exporter = new CountingExporter(new OTLPTraceExporter({ url: tracesEndpoint(env) }), (error) => {
         this.metrics.exportFailures.add(1, { exporter: 'otlp' });
         options.onExportError?.(error);
       });
@@ -98,6 +98,13 @@ export class Telemetry {
 function otlpConfigured(env: NodeJS.ProcessEnv): boolean {
   if (env.OTEL_TRACES_EXPORTER === 'none' || env.OTEL_SDK_DISABLED === 'true') return false;
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/** The traces URL from the standard variables (the signal-specific one is used as is). */
+function tracesEndpoint(env: NodeJS.ProcessEnv): string {
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (specific) return specific;
+  return `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/$/, '')}/v1/traces`;
 }
 
 /** Counts failed exports so that a broken exporter is visible, and never throws. */
