@@ -1,0 +1,104 @@
+# Checks the real data files (policies/data/*.json), so a typo in a limit's name
+# fails `opa test` instead of silently disabling the limit in production.
+package gatehouse.data_test
+
+scopes := {"tenant", "team", "user", "agent", "key", "feature", "global"}
+
+section_fields := {
+	"limits": {"requestsPerMinute", "tokensPerMinute"},
+	"budgets": {"usdPerDay", "usdPerMonth", "tokensPerDay", "tokensPerMonth"},
+}
+
+pii_classes := {"email", "phone", "payment_card", "iban", "us_ssn", "secret"}
+
+# Every settings layer: tenants, their teams/agents/users, and the defaults.
+layers contains layer if some layer in data.data.tenants
+
+layers contains data.data.defaults
+
+layers contains layer if {
+	some tenant in data.data.tenants
+	some kind in ["teams", "agents", "users"]
+	some layer in tenant[kind]
+}
+
+problems contains sprintf("unknown scope %q in %s", [scope, name]) if {
+	some layer in layers
+	some name, _ in section_fields
+	some scope, _ in layer[name]
+	not scope in scopes
+}
+
+problems contains sprintf("%s.%s must be an object", [name, scope]) if {
+	some layer in layers
+	some name, _ in section_fields
+	some scope, entry in layer[name]
+	not is_object(entry)
+}
+
+problems contains sprintf("%s.%s: unknown field %q or not a number >= 0", [name, scope, field]) if {
+	some layer in layers
+	some name, fields in section_fields
+	some scope, entry in layer[name]
+	some field, value in entry
+	not valid_number(fields, field, value)
+}
+
+problems contains sprintf("unknown PII class %q", [class]) if {
+	some layer in layers
+	some class in array.concat(object.get(layer, ["pii", "redact"], []), object.get(layer, ["pii", "response_redact"], []))
+	not class in pii_classes
+}
+
+problems contains sprintf("prompt_injection must be deny, annotate or off, not %q", [mode]) if {
+	some layer in layers
+	mode := layer.prompt_injection
+	not mode in {"deny", "annotate", "off"}
+}
+
+problems contains "models must be an array of strings" if {
+	some layer in layers
+	models := layer.models
+	not every_string(models)
+}
+
+problems contains sprintf("max_tokens must be a positive integer, not %v", [n]) if {
+	some layer in layers
+	n := layer.max_tokens
+	not positive_integer(n)
+}
+
+valid_number(fields, field, value) if {
+	field in fields
+	is_number(value)
+	value >= 0
+}
+
+every_string(xs) if {
+	is_array(xs)
+	every x in xs {
+		is_string(x)
+	}
+}
+
+positive_integer(n) if {
+	is_number(n)
+	n > 0
+	round(n) == n
+}
+
+test_data_files_are_well_formed if {
+	count(problems) == 0
+}
+
+test_checks_catch_a_typo if {
+	bad := {
+		"tenants": {"t": {
+			"limits": {"user": {"requestPerMinute": 5}, "team": 10},
+			"pii": {"redact": ["emails"]},
+		}},
+		"defaults": {},
+	}
+	ps := problems with data.data as bad
+	count(ps) == 3
+}

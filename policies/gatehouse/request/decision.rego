@@ -1,0 +1,64 @@
+# Entrypoint gatehouse/request/decision: the RequestDecision for one request
+# (schema: docs/policies.md, proxy/policy/decision.ts). Packs contribute denials
+# and annotations; this file only assembles them. A new pack is added here, by name.
+package gatehouse.request
+
+import data.gatehouse.packs.generic
+import data.gatehouse.scopes
+import data.gatehouse.tenant
+
+denials contains d if some d in generic.deny
+
+denials contains {
+	"priority": 0,
+	"code": "tenant_not_configured",
+	"reason": "This tenant has no policy settings and no defaults apply.",
+} if {
+	not tenant.config
+}
+
+# Denials ordered by priority (then code): the first one's code is the decision's code.
+ordered := sort([[d.priority, d.code, d.reason] | some d in denials])
+
+default code := null
+
+code := ordered[0][1]
+
+reasons := [entry[2] | some entry in ordered]
+
+default redact := []
+
+redact := tenant.config.pii.redact
+
+default pseudonymize := false
+
+pseudonymize := tenant.config.pii.pseudonymize
+
+default allowed_models := null
+
+allowed_models := generic.allowed_models
+
+default max_tokens := null
+
+max_tokens := generic.max_tokens
+
+annotations := object.union_n([
+	generic.annotations,
+	{"budget.near_limit": concat(",", scopes.near_budget) | count(scopes.near_budget) > 0},
+	{"tenant.settings": "defaults" | not tenant.known; tenant.config},
+])
+
+# Optional fields (code, allowedModels, maxTokens) are null when they do not apply;
+# the proxy reads null as absent.
+decision := {
+	"allow": count(denials) == 0,
+	"code": code,
+	"reasons": reasons,
+	"limits": scopes.limits,
+	"budgets": scopes.budgets,
+	"redact": redact,
+	"pseudonymize": pseudonymize,
+	"allowedModels": allowed_models,
+	"maxTokens": max_tokens,
+	"annotations": annotations,
+}

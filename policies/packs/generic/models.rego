@@ -1,0 +1,16 @@
+# Model allow-list per team: "models" in data, the most specific layer winning
+# (tenant, then team, agent, user). Without a list, any model may be used.
+package gatehouse.packs.generic
+
+import data.gatehouse.tenant
+
+allowed_models := tenant.setting("models")
+
+deny contains {
+	"priority": 20,
+	"code": "model_not_allowed",
+	"reason": concat("", ["Model '", input.request.model, "' is not on the allow-list for this team."]),
+} if {
+	is_array(allowed_models)
+	not input.request.model in allowed_models
+}

@@ -1,0 +1,130 @@
+/**
+ * Checks and completes the raw JSON a policy returned, in place (the object is
+ * freshly parsed and owned by the caller, so no copy is made). Missing arrays
+ * become [], missing booleans false. Anything malformed throws: a limit with a
+ * negative rate, an unknown PII class or a non-boolean `allow` is a policy or data
+ * bug, and the engine turns it into `policy_error` (fail closed) rather than
+ * enforcing less than the policy meant.
+ */
+import type { Budget, PiiClass, RateLimit, RequestDecision, ResponseDecision, ScopeKind } from './decision.js';
+
+const SCOPES: ReadonlySet<string> = new Set<ScopeKind>(['tenant', 'team', 'user', 'agent', 'key', 'feature', 'global']);
+const PII: ReadonlySet<string> = new Set<PiiClass>(['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'secret']);
+const ACTIONS: ReadonlySet<string> = new Set(['allow', 'block', 'redact']);
+const LIMIT_NUMBERS = ['requestsPerMinute', 'tokensPerMinute'] as const;
+const BUDGET_NUMBERS = ['usdPerDay', 'usdPerMonth', 'tokensPerDay', 'tokensPerMonth'] as const;
+
+/** The reason given when a policy denies or blocks without saying why. */
+const DEFAULT_REASON = 'Denied by policy.';
+/** The text sent instead of a blocked answer when the policy gives none. */
+export const DEFAULT_REPLACEMENT = 'This response was withheld by policy.';
+
+type Raw = Record<string, unknown>;
+
+export class DecisionShapeError extends Error {}
+
+function fail(path: string, expected: string): never {
+  throw new DecisionShapeError(`decision.${path}: expected ${expected}`);
+}
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringArray(raw: Raw, name: string): string[] {
+  const value = raw[name];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) fail(name, 'an array of strings');
+  for (const item of value) if (typeof item !== 'string') fail(name, 'an array of strings');
+  return value as string[];
+}
+
+function piiClasses(raw: Raw, name: string): PiiClass[] {
+  const classes = stringArray(raw, name);
+  for (const item of classes) if (!PII.has(item)) fail(name, `PII classes (${[...PII].join(', ')}), got '${item}'`);
+  return classes as PiiClass[];
+}
+
+function optionalString(raw: Raw, name: string): string | undefined {
+  const value = raw[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') fail(name, 'a string');
+  return value;
+}
+
+function scoped<T extends RateLimit | Budget>(raw: Raw, name: string, numbers: readonly string[]): T[] {
+  const value = raw[name];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) fail(name, 'an array');
+  value.forEach((entry: unknown, i) => {
+    if (!isObject(entry)) fail(`${name}[${i}]`, 'an object');
+    if (typeof entry.scope !== 'string' || !SCOPES.has(entry.scope)) fail(`${name}[${i}].scope`, `one of ${[...SCOPES].join(', ')}`);
+    if (typeof entry.key !== 'string' || entry.key === '') fail(`${name}[${i}].key`, 'a non-empty string');
+    for (const field of numbers) {
+      const number = entry[field];
+      if (number !== undefined && (typeof number !== 'number' || !(number >= 0))) fail(`${name}[${i}].${field}`, 'a number ≥ 0');
+    }
+  });
+  return value as T[];
+}
+
+/** Validates and completes a `gatehouse/request/decision` result. */
+export function requestDecisionOf(raw: unknown): RequestDecision {
+  if (!isObject(raw)) fail('', 'an object');
+  if (typeof raw.allow !== 'boolean') fail('allow', 'a boolean');
+  const reasons = stringArray(raw, 'reasons');
+  if (!raw.allow && reasons.length === 0) reasons.push(DEFAULT_REASON);
+  const code = optionalString(raw, 'code');
+  const annotations = raw.annotations ?? {};
+  if (!isObject(annotations)) fail('annotations', 'an object of strings');
+  for (const key in annotations) {
+    const value = annotations[key];
+    if (typeof value !== 'string') {
+      if (typeof value !== 'number' && typeof value !== 'boolean') fail(`annotations.${key}`, 'a string');
+      annotations[key] = String(value);
+    }
+  }
+  const maxTokens = raw.maxTokens;
+  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && (maxTokens as number) > 0)) {
+    fail('maxTokens', 'a positive integer');
+  }
+  if (raw.pseudonymize !== undefined && typeof raw.pseudonymize !== 'boolean') fail('pseudonymize', 'a boolean');
+  const allowedModels = raw.allowedModels === undefined || raw.allowedModels === null ? undefined : stringArray(raw, 'allowedModels');
+
+  const decision = raw as unknown as RequestDecision;
+  decision.reasons = reasons;
+  decision.limits = scoped<RateLimit>(raw, 'limits', LIMIT_NUMBERS);
+  decision.budgets = scoped<Budget>(raw, 'budgets', BUDGET_NUMBERS);
+  decision.redact = piiClasses(raw, 'redact');
+  decision.pseudonymize = raw.pseudonymize === true;
+  decision.annotations = annotations as Record<string, string>;
+  if (allowedModels === undefined) delete decision.allowedModels;
+  if (maxTokens === undefined || maxTokens === null) delete decision.maxTokens;
+  if (code === undefined) {
+    if (decision.allow) delete decision.code;
+    else decision.code = 'policy_denied';
+  }
+  return decision;
+}
+
+/** Validates and completes a `gatehouse/response/decision` result. */
+export function responseDecisionOf(raw: unknown): ResponseDecision {
+  if (!isObject(raw)) fail('', 'an object');
+  if (typeof raw.action !== 'string' || !ACTIONS.has(raw.action)) fail('action', 'one of allow, block, redact');
+  const reasons = stringArray(raw, 'reasons');
+  const code = optionalString(raw, 'code');
+  const replacement = optionalString(raw, 'replacement');
+  const decision = raw as unknown as ResponseDecision;
+  decision.reasons = reasons;
+  if (code === undefined) delete decision.code;
+  if (decision.action === 'block') {
+    if (reasons.length === 0) reasons.push(DEFAULT_REASON);
+    decision.code = code ?? 'policy_denied';
+    decision.replacement = replacement ?? DEFAULT_REPLACEMENT;
+  } else if (replacement === undefined) {
+    delete decision.replacement;
+  }
+  if (decision.action === 'redact') decision.redact = piiClasses(raw, 'redact');
+  else if (raw.redact !== undefined) decision.redact = piiClasses(raw, 'redact');
+  return decision;
+}

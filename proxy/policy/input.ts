@@ -1,0 +1,110 @@
+/**
+ * The input documents the policies receive (documented for policy authors in
+ * docs/policies.md). Field names are snake_case, as Rego authors expect; the
+ * decisions the policies return use the camelCase of decision.ts.
+ */
+import { textOf, type ChatRequest, type ChatResponse } from '../canonical.js';
+import type { ScopeKind } from './decision.js';
+
+/** Who is calling. Empty or absent fields mean the scope does not apply. */
+export interface PolicyPrincipal {
+  tenant: string;
+  team?: string;
+  user?: string;
+  agent?: string;
+  key_id?: string;
+  feature?: string;
+}
+
+export interface PolicyMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The message's text parts joined; images are left out. */
+  text: string;
+}
+
+/** The caller's counters in one scope, as the limit store last saw them. */
+export interface ScopeUsage {
+  key: string;
+  requestsThisMinute?: number;
+  tokensThisMinute?: number;
+  usdToday?: number;
+  usdThisMonth?: number;
+  tokensToday?: number;
+  tokensThisMonth?: number;
+}
+
+export interface PolicyContext {
+  trace_id?: string;
+  /** 0 for a call made directly by an application, 1 for an agent called by an agent, … */
+  agent_depth: number;
+  parent_agent?: string;
+}
+
+export interface RequestPolicyInput {
+  principal: PolicyPrincipal;
+  request: {
+    model: string;
+    messages: PolicyMessage[];
+    /** Names of the tools offered to the model. */
+    tools: string[];
+    max_tokens?: number;
+    stream: boolean;
+  };
+  usage: Partial<Record<ScopeKind, ScopeUsage>>;
+  time: { now_ns: number };
+  context: PolicyContext;
+}
+
+export interface PolicyToolCall {
+  name: string;
+  /** JSON text exactly as the model produced it (possibly partial while streaming). */
+  arguments: string;
+}
+
+export interface ResponsePolicyInput {
+  principal: PolicyPrincipal;
+  request: { model: string };
+  response: { text: string; tool_calls: PolicyToolCall[] };
+  /** False while evaluating a window of a stream that has not ended. */
+  final: boolean;
+}
+
+export interface RequestInputParts {
+  principal: PolicyPrincipal;
+  request: ChatRequest;
+  usage?: Partial<Record<ScopeKind, ScopeUsage>>;
+  context?: PolicyContext;
+  /** Defaults to the current time. */
+  nowMs?: number;
+}
+
+/** Builds the request policy input from the canonical request. */
+export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput {
+  const { request } = parts;
+  const messages: PolicyMessage[] = new Array(request.messages.length);
+  for (let i = 0; i < request.messages.length; i++) {
+    const message = request.messages[i]!;
+    messages[i] = { role: message.role, text: textOf(message.content) };
+  }
+  const tools = request.tools === undefined ? [] : request.tools.map((tool) => tool.name);
+  return {
+    principal: parts.principal,
+    request: { model: request.model, messages, tools, max_tokens: request.maxTokens, stream: request.stream },
+    usage: parts.usage ?? {},
+    time: { now_ns: (parts.nowMs ?? Date.now()) * 1e6 },
+    context: parts.context ?? { agent_depth: 0 },
+  };
+}
+
+/** Builds the response policy input for a complete (non-streamed) answer. */
+export function responsePolicyInput(principal: PolicyPrincipal, model: string, response: ChatResponse): ResponsePolicyInput {
+  return {
+    principal,
+    request: { model },
+    response: {
+      text: textOf(response.content),
+      tool_calls: response.toolCalls.map((call) => ({ name: call.name, arguments: call.arguments })),
+    },
+    final: true,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Shared setup for the policy tests: the committed engine, request inputs, a
+ * scratch copy of policies/, and the OPA CLI check (tests that need the CLI run
+ * in CI, where a missing CLI fails them, and are skipped locally with a warning).
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readCompiled } from '../../proxy/policy/compiled.js';
+import { PolicyEngine, type EngineOptions } from '../../proxy/policy/engine.js';
+import type { PolicyMessage, PolicyPrincipal, RequestPolicyInput, ResponsePolicyInput } from '../../proxy/policy/input.js';
+import { findOpa } from '../../proxy/policy/opaCli.js';
+import { readPolicyData, type PolicyDocument } from '../../proxy/policy/policyData.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const POLICIES = join(ROOT, 'policies');
+
+export const advisor: PolicyPrincipal = { tenant: 'acme', team: 'advisory', user: 'advisor-1', key_id: 'key-7', feature: 'chat' };
+
+/** The OPA CLI, or undefined; warns once when tests that need it will be skipped. */
+export const opa = await findOpa(ROOT);
+/** Run CLI tests when the CLI exists, and always in CI (where they then fail clearly). */
+export const runCliTests = opa !== undefined || Boolean(process.env.CI);
+if (!runCliTests) {
+  console.warn('SKIPPING policy tests that need the OPA CLI: not installed (run scripts/install-opa.sh)');
+}
+
+/** The OPA binary, failing the test clearly when it is missing (CI). */
+export function requireOpa(): string {
+  if (opa === undefined) throw new Error('the OPA CLI is required for this test (CI runs scripts/install-opa.sh first)');
+  return opa;
+}
+
+export async function committedEngine(data?: PolicyDocument, options?: EngineOptions): Promise<PolicyEngine> {
+  const { wasm } = await readCompiled(POLICIES);
+  return PolicyEngine.load(wasm, data ?? (await readPolicyData(POLICIES)), options);
+}
+
+export function requestInput(
+  principal: PolicyPrincipal,
+  model: string,
+  messages: PolicyMessage[],
+  overrides: Partial<RequestPolicyInput> = {},
+): RequestPolicyInput {
+  return {
+    principal,
+    request: { model, messages, tools: [], max_tokens: 1000, stream: false },
+    usage: {},
+    time: { now_ns: Date.now() * 1e6 },
+    context: { agent_depth: 0 },
+    ...overrides,
+  };
+}
+
+export const benign: PolicyMessage[] = [
+  { role: 'system', text: 'You are a helpful assistant for wealth advisors. Answer concisely.' },
+  { role: 'user', text: 'Summarise the main drivers of bond yields this quarter.' },
+];
+
+export function responseInput(principal: PolicyPrincipal, text: string): ResponsePolicyInput {
+  return { principal, request: { model: 'gpt-4o' }, response: { text, tool_calls: [] }, final: true };
+}
+
+/** A scratch copy of policies/ (sources, data, compiled; no build output), removed by the returned cleanup. */
+export async function scratchPolicies(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const base = await mkdtemp(join(tmpdir(), 'gatehouse-policies-'));
+  const dir = join(base, 'policies');
+  await cp(POLICIES, dir, { recursive: true, filter: (source) => !source.startsWith(join(POLICIES, 'build')) });
+  return { dir, cleanup: () => rm(base, { recursive: true, force: true }) };
+}

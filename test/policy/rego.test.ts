@@ -1,0 +1,29 @@
+/**
+ * The security team's own checks, run as part of the suite: `opa test` over the
+ * Rego, and that the committed policy.wasm matches the sources.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const OPA = join(ROOT, '.tools', 'bin', 'opa');
+const present = existsSync(OPA);
+if (!present) {
+  if (process.env.CI) throw new Error(`OPA CLI missing at ${OPA}; .ci/run installs it with scripts/install-opa.sh`);
+  console.warn(`SKIPPING opa test: no OPA CLI at ${OPA} (run scripts/install-opa.sh)`);
+}
+
+describe.skipIf(!present)('policies', () => {
+  it('pass opa test', () => {
+    const run = spawnSync(OPA, ['test', 'policies/', '-v'], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toMatch(/PASS: \d+\/\d+/);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+  }, 120_000);
+
+  it('have an up-to-date compiled policy.wasm', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-policies.ts', '--check'], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+  }, 120_000);
+});
