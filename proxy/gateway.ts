@@ -10,6 +10,7 @@ import type { tracing } from '@opentelemetry/sdk-node';
 import { createAuditTrail, observeSpool, type AuditTrail } from './auditTrail.js';
 import type { Config } from './config/schema.js';
 import { PriceTable } from './cost/priceTable.js';
+import { createEnforcement, type EnforcementParts } from './enforcement.js';
 import { KeyRing } from './identity/keyRing.js';
 import type { AuditGate, PipelineDeps } from './pipeline/deps.js';
 import { createProviders } from './providers/registry.js';
@@ -38,6 +39,7 @@ export interface Gateway {
   readonly routes: RouteTable;
   readonly telemetry: Telemetry;
   readonly audit: AuditTrail | undefined;
+  readonly enforcement: EnforcementParts;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   let ready = false;
   const audit = createAuditTrail(config, options.collectorUrl);
   await audit?.start();
+  const enforcement = createEnforcement(config);
+  await enforcement.start();
   const telemetry = new Telemetry({
     serviceName: config.telemetry.serviceName,
     spanProcessors: [...(audit ? [audit.spool] : []), ...(options.spanProcessors ?? [])],
@@ -60,6 +64,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     prices: new PriceTable(config.prices),
     emit: { tracer: telemetry.tracer, metrics: telemetry.metrics, captureContent: config.telemetry.captureContent },
     audit: options.audit ?? audit?.spool,
+    policies: enforcement.policies,
+    limits: enforcement.limits,
     startedAt: Date.now(),
   };
   const server = createGatewayServer({ deps, telemetry, ready: () => ready });
@@ -76,11 +82,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     routes,
     telemetry,
     audit,
+    enforcement,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
         await closeServer(server);
         await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
+        await enforcement.shutdown();
         await telemetry.shutdown();
         await audit?.shutdown();
       })()),

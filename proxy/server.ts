@@ -29,14 +29,17 @@ export interface ServerOptions {
 
 export function createGatewayServer(options: ServerOptions): Server {
   const { deps } = options;
-  const server = createServer((req, res) => {
+  const limits = deps.config.server;
+  // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval
+  // (30 s by default): check often enough that a stalled client is cut near its limit.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs) / 4)));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     route(req, res, options).catch((error: unknown) => {
       // A bug, not a request failure: answer if still possible, never crash.
       if (!res.headersSent) writeJson(res, 500, openaiWire.renderError(new GatehouseError('internal_error', 'internal error', { cause: error })).body);
       else res.destroy();
     });
   });
-  const limits = deps.config.server;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.headersTimeoutMs + limits.bodyTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
@@ -111,6 +114,7 @@ function startContext(req: IncomingMessage, res: ServerResponse, options: Server
     clientAddress: req.socket.remoteAddress,
     signal: abort.signal,
     span,
+    baggage: options.telemetry.baggage(parent),
     responseHeaders: { 'x-request-id': id },
     attempts: [],
     status: 0,

@@ -135,6 +135,28 @@ export const configSchema = z.strictObject({
     .prefault({}),
   keys: z.array(keySchema).default([]),
   prices: z.record(z.string(), priceSchema).default({}),
+  policy: z
+    .strictObject({
+      /** Off only for throwaway setups: then no Rego policy, limit or budget applies. */
+      enabled: z.boolean().default(true),
+      /** The policies folder: Rego sources, data/*.json and compiled/policy.wasm. */
+      dir: z.string().default('./policies'),
+      /** Reload on file change (SIGHUP always reloads). */
+      watch: z.boolean().default(true),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** `memory`: one process, budgets kept across restarts in a snapshot; `redis`: shared by every replica. */
+      store: z.enum(['memory', 'redis']).default('memory'),
+      /** Default `<dataDir>/limits.json`. */
+      snapshotFile: z.string().optional(),
+      redisUrl: z.string().default('redis://127.0.0.1:6379'),
+      keyPrefix: z.string().default('gatehouse:'),
+      /** When Redis cannot be reached: `closed` refuses with 503 limits_unavailable, `open` serves unlimited. */
+      failMode: z.enum(['closed', 'open']).default('closed'),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** Off only for throwaway setups: then no audit record is kept. */

@@ -8,7 +8,9 @@ import type { Route } from '../routing/routes.js';
 import { authorizeModel, identify } from './admit.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
+import { enforceRequest } from './enforce.js';
 import { failRequest, finishRequest } from './finish.js';
+import { guardResponse } from './guardResponse.js';
 import { relayStream, type OpenStream } from './relay.js';
 import type { ResponseSink } from './sink.js';
 
@@ -17,9 +19,12 @@ export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: 
     const identity = identify(ctx, deps);
     const request = ctx.wire.decodeChat(body());
     ctx.chat = request;
-    const route = authorizeModel(ctx, deps, identity, request.model, 'chat');
-    if (request.stream) await streamChat(ctx, deps, route, request, sink);
-    else await completeChat(ctx, deps, route, request, sink);
+    const allowed = authorizeModel(ctx, deps, identity, request.model, 'chat');
+    const { request: upstream, route } = await enforceRequest(ctx, deps, request, allowed);
+    // From here on the request is the one sent upstream: redacted, so spans never hold raw PII.
+    ctx.chat = upstream;
+    if (upstream.stream) await streamChat(ctx, deps, route, upstream, sink);
+    else await completeChat(ctx, deps, route, upstream, sink);
   } catch (error) {
     await failRequest(ctx, deps, sink, error);
   }
@@ -33,23 +38,28 @@ async function completeChat(ctx: RequestContext, deps: PipelineDeps, route: Rout
     (t) => t.provider.chat(request, t.model, { signal: ctx.signal, timeoutMs: routing.attemptTimeoutMs }),
   );
   ctx.target = target;
-  recordResponse(ctx, deps, response);
-  const body = JSON.stringify(ctx.wire.encodeChat(response));
-  ctx.status = 200;
   ctx.outcome = 'ok';
+  const { answer, recorded } = guardResponse(ctx, response);
+  recordResponse(ctx, deps, response, recorded);
+  const body = JSON.stringify(ctx.wire.encodeChat(answer));
+  ctx.status = 200;
   await finishRequest(ctx, deps);
   sink.send(200, { ...ctx.responseHeaders, 'content-type': 'application/json' }, body);
 }
 
-function recordResponse(ctx: RequestContext, deps: PipelineDeps, response: ChatResponse): void {
+/**
+ * Usage and cost come from what the provider produced; the recorded answer is what
+ * the client got, with pseudonymized values still masked (raw PII never reaches a span).
+ */
+function recordResponse(ctx: RequestContext, deps: PipelineDeps, response: ChatResponse, answer: ChatResponse): void {
   ctx.responseId = response.id;
   ctx.responseModel = response.model;
-  ctx.finishReason = response.finishReason;
-  ctx.toolCalls = response.toolCalls;
+  ctx.finishReason = answer.finishReason;
+  ctx.toolCalls = answer.toolCalls;
   ctx.usage = response.usage;
   ctx.usageEstimated = false;
   ctx.cost = deps.prices.costOf([ctx.target?.model, response.model], response.usage);
-  if (deps.emit.captureContent) ctx.outputText = textOf(response.content);
+  if (deps.emit.captureContent) ctx.outputText = textOf(answer.content);
 }
 
 async function streamChat(ctx: RequestContext, deps: PipelineDeps, route: Route, request: ChatRequest, sink: ResponseSink): Promise<void> {

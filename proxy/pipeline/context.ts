@@ -6,11 +6,13 @@ import type { Span } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatRequest, EmbeddingRequest, FinishReason, ToolCall, Usage } from '../canonical.js';
 import type { Cost } from '../cost/priceTable.js';
+import type { Reservation } from '../limits/types.js';
 import type { GatehouseError } from '../errors.js';
 import type { AttemptRecord } from '../routing/failover.js';
 import type { Route, Target } from '../routing/routes.js';
 import type { Outcome } from '../telemetry/attributes.js';
 import type { ClientWire } from '../wire/types.js';
+import type { Enforcement } from './enforce.js';
 
 export interface Principal {
   keyId: string;
@@ -37,9 +39,15 @@ export interface RequestContext {
   /** Aborted when the client goes away before the response ended. */
   readonly signal: AbortSignal;
   readonly span: Span;
+  /** The client's W3C baggage, if it sent any. */
+  readonly baggage: Record<string, string> | undefined;
   /** Headers added to whatever response this request gets. */
   readonly responseHeaders: Record<string, string>;
   principal?: Principal;
+  /** The policy decision and PII state of this request (enforce.ts). */
+  enforcement?: Enforcement;
+  /** Limits reserved before the upstream call, settled once at the end. */
+  reservation?: Reservation;
   prompt?: { id?: string; version?: string };
   chat?: ChatRequest;
   embeddings?: EmbeddingRequest;

@@ -1,6 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { PriceTable } from '../cost/priceTable.js';
 import type { KeyRing } from '../identity/keyRing.js';
+import type { LimitStore } from '../limits/types.js';
+import type { PolicyStore } from '../policy/store.js';
 import type { RouteTable } from '../routing/routes.js';
 import type { EmitOptions } from './emit.js';
 
@@ -20,6 +22,10 @@ export interface PipelineDeps {
   readonly prices: PriceTable;
   readonly emit: EmitOptions;
   readonly audit: AuditGate | undefined;
+  /** Rego policies; absent when policy is disabled. */
+  readonly policies: PolicyStore | undefined;
+  /** Rate limits and budgets; absent when policy is disabled. */
+  readonly limits: LimitStore | undefined;
   /** Gateway start, for the models list's `created`. */
   readonly startedAt: number;
 }

@@ -6,15 +6,18 @@ import type { EmbeddingsWire } from '../wire/types.js';
 import { authorizeModel, identify } from './admit.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
+import { enforceEmbeddings } from './enforce.js';
 import { failRequest, finishRequest } from './finish.js';
 import type { ResponseSink } from './sink.js';
 
 export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, wire: EmbeddingsWire, body: () => unknown, sink: ResponseSink): Promise<void> {
   try {
     const identity = identify(ctx, deps);
-    const request = wire.decodeEmbeddings(body());
+    const decoded = wire.decodeEmbeddings(body());
+    ctx.embeddings = decoded;
+    const allowed = authorizeModel(ctx, deps, identity, decoded.model, 'embeddings');
+    const { request, route } = await enforceEmbeddings(ctx, deps, decoded, allowed);
     ctx.embeddings = request;
-    const route = authorizeModel(ctx, deps, identity, request.model, 'embeddings');
     const { routing } = deps.config;
     const { value: response, target } = await withFailover(
       route,

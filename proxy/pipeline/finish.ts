@@ -7,10 +7,12 @@ import type { Outcome } from '../telemetry/attributes.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { emitTelemetry } from './emit.js';
+import { settleUsage } from './enforce.js';
 import type { ResponseSink } from './sink.js';
 
 /** Ends the request's telemetry and waits until its audit record is durable. */
 export async function finishRequest(ctx: RequestContext, deps: PipelineDeps): Promise<void> {
+  settleUsage(ctx, deps);
   emitTelemetry(ctx, deps.emit);
   if (deps.audit) await deps.audit.durable();
 }

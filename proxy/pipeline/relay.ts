@@ -4,14 +4,15 @@
  * still costed for the tokens produced. A failure after the first byte ends the
  * stream with the wire's error event.
  */
-import { countTokens } from 'gpt-tokenizer';
 import { textOf, type ChatRequest, type StreamEvent, type ToolCall, type Usage } from '../canonical.js';
 import { GatehouseError } from '../errors.js';
+import { countTextTokens } from '../limits/tokenEstimate.js';
 import { UpstreamFailure } from '../providers/types.js';
 import type { AttemptRecord } from '../routing/failover.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { finishRequest } from './finish.js';
+import { StreamCheck } from './guardResponse.js';
 import type { ResponseSink } from './sink.js';
 
 export interface OpenStream {
@@ -22,6 +23,7 @@ export interface OpenStream {
 export async function relayStream(ctx: RequestContext, deps: PipelineDeps, request: ChatRequest, open: OpenStream, record: AttemptRecord, sink: ResponseSink): Promise<void> {
   const encoder = ctx.wire.streamEncoder(request);
   const tally = new StreamTally();
+  const check = new StreamCheck(ctx, ctx.target?.model ?? request.model);
   const { iterator } = open;
   let item = open.first;
   let failure: GatehouseError | undefined;
@@ -30,20 +32,22 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
     while (!item.done) {
       const event = item.value;
       tally.observe(event);
-      const out = encoder.event(event);
-      if (out) {
-        if (ctx.firstTokenMs === undefined && (event.type === 'text' || event.type === 'tool_call_start')) ctx.firstTokenMs = performance.now() - ctx.startMark;
-        await sink.write(out);
+      if (check.active) {
+        for (const checked of check.push(event)) await send(ctx, sink, encoder.event(checked), checked);
+      } else {
+        await send(ctx, sink, encoder.event(event), event);
       }
       if (ctx.signal.aborted) throw new UpstreamFailure('cancelled', 'client disconnected');
       item = await iterator.next();
     }
+    for (const held of check.end()) await send(ctx, sink, encoder.event(held), held);
   } catch (error) {
     failure = ctx.signal.aborted ? new GatehouseError('cancelled', 'client disconnected') : streamFailure(error);
     await iterator.return?.().catch(() => undefined);
   }
   record.endTime = Date.now();
-  if (failure && failure.code !== 'cancelled') {
+  const blocked = failure?.code === 'policy_denied';
+  if (failure && failure.code !== 'cancelled' && !blocked) {
     record.outcome = 'failed';
     record.reason = 'stream_cut';
   }
@@ -57,11 +61,17 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
   ctx.cost = deps.prices.costOf([ctx.target?.model, tally.model], usage);
   if (deps.emit.captureContent) ctx.outputText = tally.text;
   ctx.status = 200;
-  ctx.outcome = failure ? (failure.code === 'cancelled' ? 'cancelled' : 'error') : 'ok';
+  ctx.outcome = !failure ? 'ok' : failure.code === 'cancelled' ? 'cancelled' : blocked ? 'blocked' : 'error';
   if (failure) ctx.error = failure;
   await finishRequest(ctx, deps);
   if (ctx.signal.aborted) return sink.end();
   sink.end(failure ? encoder.error(failure) : encoder.end());
+}
+
+async function send(ctx: RequestContext, sink: ResponseSink, out: string, event: StreamEvent): Promise<void> {
+  if (!out) return;
+  if (ctx.firstTokenMs === undefined && (event.type === 'text' || event.type === 'tool_call_start')) ctx.firstTokenMs = performance.now() - ctx.startMark;
+  await sink.write(out);
 }
 
 function streamFailure(error: unknown): GatehouseError {
@@ -118,9 +128,9 @@ class StreamTally {
     if (this.reported) return { usage: this.reported, estimated: false };
     let produced = this.text;
     for (const call of this.calls) if (call) produced += call.name + call.arguments;
-    const inputTokens = this.inputTokens ?? countTokens(request.messages.map((m) => textOf(m.content)).join('\n'));
+    const inputTokens = this.inputTokens ?? countTextTokens(request.messages.map((m) => textOf(m.content)).join('\n'));
     return {
-      usage: { inputTokens, outputTokens: produced ? countTokens(produced) : 0, cachedInputTokens: 0, cacheWriteTokens: 0 },
+      usage: { inputTokens, outputTokens: countTextTokens(produced), cachedInputTokens: 0, cacheWriteTokens: 0 },
       estimated: true,
     };
   }

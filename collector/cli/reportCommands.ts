@@ -1,0 +1,89 @@
+/** `report costs`, `audit show`, `audit search`: the four questions as tables. */
+import { costReport, COST_GROUPINGS } from '../reports/costReport.js';
+import { searchRequests, showRequest } from '../reports/requestSearch.js';
+import type { AuditDatabase, Row } from '../store/auditDatabase.js';
+import { parse, parseCount, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
+import { storeLocation, type CommandIO } from './commandIO.js';
+import { formatTable, printable, type Cell } from './table.js';
+
+const FAR_FUTURE = new Date('9999-01-01T00:00:00Z');
+
+function cell(v: unknown): Cell {
+  return v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date
+    ? v
+    : JSON.stringify(v);
+}
+
+async function readStore<T>(io: CommandIO, values: { db?: string; 'data-dir'?: string }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
+  const store = await io.store(storeLocation(values), 'read');
+  try {
+    return await work(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function reportCostsCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values } = parse(argv, { ...STORE_OPTIONS, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' } });
+  const by = values.by ?? 'team';
+  if (!(by in COST_GROUPINGS)) throw new UsageError(`--by: unknown grouping '${by}'; known: ${Object.keys(COST_GROUPINGS).join(', ')}`);
+  const from = parseTime(values.from, '--from', new Date(0));
+  const to = parseTime(values.to, '--to', FAR_FUTURE);
+  const rows = await readStore(io, values, (db) => costReport(db, { by, from, to, tenant: values.tenant }));
+  const measures = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials'] as const;
+  const total = Object.fromEntries(measures.map((m) => [m, rows.reduce((s, r) => s + Number(r[m] ?? 0), 0)]));
+  const body = rows.map((r) => [r.key === '' ? '(none)' : cell(r.key), ...measures.map((m) => Number(r[m] ?? 0))]);
+  body.push(['TOTAL', ...measures.map((m) => total[m] as number)]);
+  io.out(formatTable([by, ...measures], body));
+  return 0;
+}
+
+export async function auditSearchCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values } = parse(argv, {
+    ...STORE_OPTIONS, user: { type: 'string' }, agent: { type: 'string' }, tenant: { type: 'string' }, team: { type: 'string' },
+    'prompt-version': { type: 'string' }, outcome: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' },
+  });
+  const rows = await readStore(io, values, (db) => searchRequests(db, {
+    user: values.user, agent: values.agent, tenant: values.tenant, team: values.team, promptVersion: values['prompt-version'],
+    outcome: values.outcome, from: values.from === undefined ? undefined : parseTime(values.from, '--from', new Date(0)),
+    to: values.to === undefined ? undefined : parseTime(values.to, '--to', FAR_FUTURE), limit: parseCount(values.limit, '--limit', 1000),
+  }));
+  const headers = ['start_time', 'request_id', 'user_id', 'agent_id', 'model', 'outcome', 'status', 'input_tokens', 'output_tokens', 'cost_usd', 'seq'];
+  io.out(formatTable(headers, rows.map((r) => headers.map((h) => cell(r[h])))));
+  io.out(`${rows.length} request(s)`);
+  return 0;
+}
+
+function vertical(record: Row): string {
+  const entries = Object.entries(record).filter(([, v]) => v !== null && v !== undefined);
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return entries.map(([k, v]) => {
+    let text = v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : JSON.stringify(v);
+    if (k === 'attempts' || k === 'details') {
+      try { text = JSON.stringify(JSON.parse(String(v)), null, 2).replace(/\n/g, `\n${' '.repeat(width + 2)}`); } catch { /* keep raw */ }
+    }
+    return `${k.padEnd(width)}  ${printable(text).replace(/\\u000a/g, '\n')}`;
+  }).join('\n');
+}
+
+export async function auditShowCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parse(argv, STORE_OPTIONS, true);
+  const requestId = positionals[0];
+  if (requestId === undefined) throw new UsageError('usage: audit show REQUEST_ID');
+  const details = await readStore(io, values, (db) => showRequest(db, requestId));
+  if (details.length === 0) {
+    io.err(`no audit record with request id ${requestId}`);
+    return 1;
+  }
+  for (const d of details) {
+    io.out(vertical(d.record));
+    if (d.toolCalls.length > 0) {
+      io.out('\ntool calls:');
+      io.out(formatTable(['#', 'id', 'name', 'arguments'], d.toolCalls.map((t) => [cell(t.position), cell(t.call_id), cell(t.name), cell(t.arguments)])));
+    }
+    io.out(d.signedBy
+      ? `\nsigned by checkpoint seq ${String(d.signedBy.seq)} at ${String(d.signedBy.time)} (key ${String(d.signedBy.key_id)})`
+      : '\nnot yet covered by a signed checkpoint');
+  }
+  return 0;
+}

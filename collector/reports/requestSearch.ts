@@ -1,0 +1,55 @@
+/**
+ * "When, doing what, with what outcome": finding requests, and one request's
+ * full record with its tool calls and the checkpoint that signs it.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { A } from '../../proxy/telemetry/attributes.js';
+import { columnFor } from '../audit/columns.js';
+import type { AuditDatabase, Row } from '../store/auditDatabase.js';
+
+const C = {
+  requestId: columnFor(A.requestId), tenant: columnFor(A.tenant), team: columnFor(A.team), user: columnFor(A.user),
+  agent: columnFor(A.agent), model: columnFor(A.requestModel), outcome: columnFor(A.outcome), status: columnFor(A.httpStatus),
+  input: columnFor(A.inputTokens), output: columnFor(A.outputTokens), cost: columnFor(A.costUsd), promptVersion: columnFor(A.promptVersion),
+};
+
+export interface SearchQuery {
+  user?: string; agent?: string; tenant?: string; team?: string; promptVersion?: string; outcome?: string;
+  from?: Date; to?: Date; limit?: number;
+}
+
+export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise<Row[]> {
+  const where = [`record_type = 'request'`];
+  const params: DuckDBValue[] = [];
+  const add = (sql: string, value: DuckDBValue): void => { params.push(value); where.push(sql.replace('?', `$${params.length}`)); };
+  if (q.user !== undefined) add(`${C.user} = ?`, q.user);
+  if (q.agent !== undefined) add(`${C.agent} = ?`, q.agent);
+  if (q.tenant !== undefined) add(`${C.tenant} = ?`, q.tenant);
+  if (q.team !== undefined) add(`${C.team} = ?`, q.team);
+  if (q.promptVersion !== undefined) add(`${C.promptVersion} = ?`, q.promptVersion);
+  if (q.outcome !== undefined) add(`${C.outcome} = ?`, q.outcome);
+  if (q.from !== undefined) add(`start_time >= make_timestamp(?::BIGINT)`, q.from.getTime() * 1000);
+  if (q.to !== undefined) add(`start_time < make_timestamp(?::BIGINT)`, q.to.getTime() * 1000);
+  return db.query(
+    `SELECT start_time, ${C.requestId} AS request_id, ${C.user} AS user_id, ${C.agent} AS agent_id, ${C.model} AS model,
+            ${C.outcome} AS outcome, ${C.status} AS status, ${C.input} AS input_tokens, ${C.output} AS output_tokens,
+            ${C.cost} AS cost_usd, seq
+       FROM audit_records WHERE ${where.join(' AND ')}
+      ORDER BY start_time, seq LIMIT ${Math.max(1, Math.trunc(q.limit ?? 1000))}`,
+    params,
+  );
+}
+
+export interface RequestDetail { record: Row; toolCalls: Row[]; signedBy: Row | undefined }
+
+/** Every record with `request_id` (normally one), its tool calls and the first checkpoint at or after it. */
+export async function showRequest(db: AuditDatabase, requestId: string): Promise<RequestDetail[]> {
+  const records = await db.query(`SELECT * FROM audit_records WHERE ${C.requestId} = $1 ORDER BY seq`, [requestId]);
+  const out: RequestDetail[] = [];
+  for (const record of records) {
+    const toolCalls = await db.query('SELECT position, call_id, name, arguments FROM tool_calls WHERE seq = $1 ORDER BY position', [Number(record.seq)]);
+    const signed = await db.query('SELECT seq, time, key_id FROM checkpoints WHERE seq >= $1 ORDER BY seq LIMIT 1', [Number(record.seq)]);
+    out.push({ record, toolCalls, signedBy: signed[0] });
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+/**
+ * One DuckDB file holding the audit store. Opening read-write creates the
+ * schema and the chain identity on first use. DuckDB allows one writing process
+ * per file: while a collector runs, other processes reach the store through it
+ * (see cli/remote.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { migrate } from './schema.js';
+
+export type Row = Record<string, unknown>;
+
+/** Converts DuckDB JS values to plain values: BIGINT -> number (when safe) else string; Date stays Date. */
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+export class AuditDatabase {
+  private constructor(
+    readonly file: string,
+    readonly instance: DuckDBInstance,
+    /** The writing connection (ingest transactions, DDL). */
+    readonly connection: DuckDBConnection,
+    /** Connection for `query`, so reads never run inside an ingest transaction. */
+    private readonly reads: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  /** Opens (and in read-write mode creates and migrates) the store at `file`. */
+  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<AuditDatabase> {
+    const readOnly = options.readOnly ?? false;
+    const instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    const connection = await instance.connect();
+    const db = new AuditDatabase(file, instance, connection, await instance.connect(), readOnly);
+    if (!readOnly) {
+      await migrate(connection);
+      const chains = await db.query('SELECT chain_id FROM chain');
+      if (chains.length === 0) await connection.run('INSERT INTO chain VALUES ($1, now())', [randomUUID()]);
+    }
+    return db;
+  }
+
+  /** A second connection on the same file, for reads that must not wait behind ingest. */
+  async connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  async chainId(): Promise<string> {
+    const rows = await this.query('SELECT chain_id FROM chain LIMIT 1');
+    const id = rows[0]?.chain_id;
+    if (typeof id !== 'string') throw new Error(`${this.file} has no audit chain`);
+    return id;
+  }
+
+  /** Runs a query (on the read connection unless told otherwise) and returns row objects with plain JS values. */
+  async query(sql: string, params: DuckDBValue[] = [], connection: DuckDBConnection = this.reads): Promise<Row[]> {
+    const reader = await connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS().map((row) => {
+      const out: Row = {};
+      for (const [k, v] of Object.entries(row)) out[k] = plain(v);
+      return out;
+    });
+  }
+
+  /** Runs `work` in one transaction; rolls back and rethrows on failure. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Closes the file; safe to call twice. */
+  close(): void {
+    try {
+      this.reads.closeSync();
+      this.connection.closeSync();
+      this.instance.closeSync();
+    } catch {
+      // already closed
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * DuckDB tables of the audit store. `audit_records` is derived from
+ * AUDIT_COLUMNS; `migrate` adds columns for attributes added since the file was
+ * created (old records keep their hashes: NULL columns are not hashed).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { AUDIT_COLUMNS } from '../audit/columns.js';
+
+/** The rollup dimensions, in key order. */
+export const ROLLUP_DIMENSIONS = ['tenant_id', 'team_id', 'user_id', 'agent_id', 'feature', 'model', 'provider', 'prompt_version'] as const;
+export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
+
+export const ROLLUP_MEASURES = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials'] as const;
+export type RollupMeasure = (typeof ROLLUP_MEASURES)[number];
+
+const TABLES = [
+  `CREATE TABLE IF NOT EXISTS chain (chain_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS signing_keys (key_id VARCHAR PRIMARY KEY, public_key_pem VARCHAR NOT NULL, first_used_at TIMESTAMP NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS audit_records (${AUDIT_COLUMNS.map((c) => `"${c.name}" ${c.type}`).join(', ')})`,
+  // trace_id || span_id of every span ever recorded; survives retention so replays stay deduplicated.
+  `CREATE TABLE IF NOT EXISTS span_keys (span_key VARCHAR PRIMARY KEY)`,
+  `CREATE TABLE IF NOT EXISTS tool_calls (chain_id VARCHAR, seq BIGINT, request_id VARCHAR, trace_id VARCHAR, span_id VARCHAR,
+     position INTEGER, call_id VARCHAR, name VARCHAR, arguments VARCHAR, start_time TIMESTAMP)`,
+  `CREATE TABLE IF NOT EXISTS checkpoints (chain_id VARCHAR NOT NULL, seq BIGINT NOT NULL, hash VARCHAR NOT NULL,
+     time VARCHAR NOT NULL, key_id VARCHAR NOT NULL, signature VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS cost_rollups (hour TIMESTAMP NOT NULL, ${ROLLUP_DIMENSIONS.map((d) => `${d} VARCHAR NOT NULL`).join(', ')},
+     requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
+     cost_usd DOUBLE NOT NULL, errors BIGINT NOT NULL, policy_denials BIGINT NOT NULL,
+     PRIMARY KEY (hour, ${ROLLUP_DIMENSIONS.join(', ')}))`,
+  `CREATE TABLE IF NOT EXISTS exports (export_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, first_seq BIGINT, last_seq BIGINT,
+     tenant VARCHAR, out_dir VARCHAR NOT NULL, manifest_sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, last_received_at TIMESTAMP,
+     deleted_at TIMESTAMP)`,
+];
+
+export async function migrate(connection: DuckDBConnection): Promise<void> {
+  for (const ddl of TABLES) await connection.run(ddl);
+  const existing = await connection.runAndReadAll(
+    `SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_records'`,
+  );
+  const have = new Set(existing.getRows().map((r) => String(r[0])));
+  for (const c of AUDIT_COLUMNS) {
+    if (!have.has(c.name)) await connection.run(`ALTER TABLE audit_records ADD COLUMN "${c.name}" ${c.type}`);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The policy store and the limit store, built from the `policy` and `limits`
+ * config sections. Policies load before the gateway reports ready; a SIGHUP or a
+ * file change reloads them with an atomic swap.
+ */
+import { join, resolve } from 'node:path';
+import type { Config } from './config/schema.js';
+import { createLimitStore } from './limits/stores.js';
+import type { LimitStore } from './limits/types.js';
+import { log } from './log.js';
+import { PolicyStore } from './policy/store.js';
+
+export interface EnforcementParts {
+  policies: PolicyStore | undefined;
+  limits: LimitStore | undefined;
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function createEnforcement(config: Config): EnforcementParts {
+  if (!config.policy.enabled) {
+    return { policies: undefined, limits: undefined, start: async () => {}, shutdown: async () => {} };
+  }
+  const policies = new PolicyStore({
+    policiesDir: resolve(config.policy.dir),
+    watch: config.policy.watch,
+    onReload: (result) => {
+      if (result.ok) {
+        if (result.changed !== 'none') log.info('policy reloaded', { changed: result.changed, revision: result.revision });
+      } else {
+        log.error('policy reload refused; the previous policy keeps answering', { error: result.error, locations: result.locations, revision: result.revision });
+      }
+    },
+  });
+  const onError = (error: unknown, operation: string) => log.warn('limit store', { operation, error });
+  const limits =
+    config.limits.store === 'redis'
+      ? createLimitStore({ kind: 'redis', url: config.limits.redisUrl, keyPrefix: config.limits.keyPrefix, failMode: config.limits.failMode, onError })
+      : createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), onError });
+  let stopped: Promise<void> | undefined;
+  return {
+    policies,
+    limits,
+    async start() {
+      await Promise.all([policies.start(), limits.start()]);
+    },
+    shutdown: () => (stopped ??= Promise.allSettled([policies.shutdown(), limits.shutdown()]).then(() => undefined)),
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The request side of policy enforcement, in the design's order:
+ * policy(request) → caps and model allow-list → PII redaction → limits. The
+ * policy decides; this stage only applies the decision, and records it.
+ */
+import { textOf, type ChatRequest, type EmbeddingRequest } from '../canonical.js';
+import { GatehouseError } from '../errors.js';
+import type { LimitStore, ScopeRef, ScopeUsage } from '../limits/types.js';
+import { estimateRequestTokens } from '../limits/tokenEstimate.js';
+import { limitError } from '../limits/denial.js';
+import { rateLimitHeaders } from '../limits/headers.js';
+import { classesFound, Pseudonymizer, pseudonymizeChatRequest, redactChatRequest } from '../pii/index.js';
+import type { RequestDecision, ScopeKind } from '../policy/decision.js';
+import { requestDenial } from '../policy/denial.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import { requestPolicyInput, type PolicyPrincipal, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
+import type { Route } from '../routing/routes.js';
+import { A } from '../telemetry/attributes.js';
+import type { Principal, RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+
+/** What enforcement decided for one request, kept on the context for the response side and for settling. */
+export interface Enforcement {
+  engine: PolicyEngine | undefined;
+  decision: RequestDecision | undefined;
+  pseudonymizer: Pseudonymizer | undefined;
+  policyPrincipal: PolicyPrincipal;
+}
+
+/**
+ * Applies the request policy and the limits. Returns the request to send upstream
+ * (redacted, capped) and the route narrowed to the models policy allows.
+ */
+export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, request: ChatRequest, route: Route): Promise<{ request: ChatRequest; route: Route }> {
+  const principal = ctx.principal!;
+  const policyPrincipal = toPolicyPrincipal(principal);
+  const engine = deps.policies?.current;
+  const enforcement: Enforcement = { engine, decision: undefined, pseudonymizer: undefined, policyPrincipal };
+  ctx.enforcement = enforcement;
+  let upstream = request;
+  let allowedRoute = route;
+  if (engine) {
+    const usage = deps.limits ? await snapshot(deps.limits, principal) : {};
+    const decision = engine.evaluateRequest(requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx) }));
+    enforcement.decision = decision;
+    recordDecision(ctx, engine, decision);
+    if (!decision.allow) throw requestDenial(decision);
+    upstream = capMaxTokens(ctx, upstream, decision);
+    allowedRoute = narrowRoute(route, decision);
+    if (decision.redact.length > 0) {
+      if (decision.pseudonymize) {
+        const pseudonymizer = new Pseudonymizer();
+        enforcement.pseudonymizer = pseudonymizer;
+        const masked = pseudonymizeChatRequest(upstream, decision.redact, pseudonymizer);
+        upstream = masked.request;
+        recordRedaction(ctx, classesFound(masked.counts));
+      } else {
+        const redacted = redactChatRequest(upstream, decision.redact);
+        upstream = redacted.request;
+        recordRedaction(ctx, classesFound(redacted.counts));
+      }
+    }
+  }
+  if (deps.limits && enforcement.decision) await reserve(ctx, deps.limits, enforcement.decision, estimateRequestTokens(upstream));
+  return { request: upstream, route: allowedRoute };
+}
+
+/**
+ * Embeddings pass the same policy and limits as chat: the inputs are judged as
+ * user messages, and redaction applies to them before they leave.
+ */
+export async function enforceEmbeddings(ctx: RequestContext, deps: PipelineDeps, request: EmbeddingRequest, route: Route): Promise<{ request: EmbeddingRequest; route: Route }> {
+  const asChat: ChatRequest = {
+    model: request.model,
+    messages: request.input.map((input) => ({ role: 'user', content: [{ type: 'text', text: input }] })),
+    stream: false,
+    streamUsage: false,
+    maxTokens: 0,
+  };
+  const enforced = await enforceRequest(ctx, deps, asChat, route);
+  if (enforced.request === asChat) return { request, route: enforced.route };
+  return { request: { ...request, input: enforced.request.messages.map((m) => textOf(m.content)) }, route: enforced.route };
+}
+
+/** Reserves the decision's limits and budgets, or throws 429 / 503 with the headers the client needs. */
+export async function reserve(ctx: RequestContext, limits: LimitStore, decision: RequestDecision, estimatedTokens: number): Promise<void> {
+  const result = await limits.reserve({ limits: decision.limits, budgets: decision.budgets, estimatedTokens });
+  if (!result.ok) {
+    if (result.code !== 'limits_unavailable') ctx.annotations[A.limitScope] = result.scope.scope;
+    throw limitError(result);
+  }
+  ctx.reservation = result.reservation;
+  Object.assign(ctx.responseHeaders, rateLimitHeaders(result));
+}
+
+/**
+ * Settles the reservation with what the request really used, or releases it when
+ * no provider was reached. Never throws and is not awaited by the response: the
+ * store reports its own failures.
+ */
+export function settleUsage(ctx: RequestContext, deps: PipelineDeps): void {
+  const reservation = ctx.reservation;
+  if (!reservation || !deps.limits) return;
+  ctx.reservation = undefined;
+  const reached = ctx.attempts.some((attempt) => attempt.outcome !== 'skipped');
+  if (!reached) {
+    void deps.limits.release(reservation);
+    return;
+  }
+  const usage = ctx.usage;
+  void deps.limits.settle(reservation, {
+    tokens: usage ? usage.inputTokens + usage.outputTokens : 0,
+    costUsd: ctx.cost?.usd ?? 0,
+  });
+}
+
+export function toPolicyPrincipal(principal: Principal): PolicyPrincipal {
+  const out: PolicyPrincipal = { tenant: principal.tenant, key_id: principal.keyId };
+  if (principal.team !== undefined) out.team = principal.team;
+  if (principal.user !== undefined) out.user = principal.user;
+  if (principal.agent !== undefined) out.agent = principal.agent;
+  if (principal.feature !== undefined) out.feature = principal.feature;
+  return out;
+}
+
+function recordDecision(ctx: RequestContext, engine: PolicyEngine, decision: RequestDecision): void {
+  const a = ctx.annotations;
+  a[A.policyDecision] = decision.allow ? 'allow' : 'deny';
+  a[A.policyRevision] = engine.revision;
+  if (decision.code !== undefined) a[A.policyCode] = decision.code;
+  if (decision.reasons.length > 0) a[A.policyReasons] = decision.reasons;
+  for (const [key, value] of Object.entries(decision.annotations)) a[`gatehouse.policy.annotation.${key}`] = value;
+}
+
+function recordRedaction(ctx: RequestContext, classes: string[]): void {
+  if (classes.length > 0) ctx.annotations[A.redactedClasses] = classes;
+}
+
+function capMaxTokens(ctx: RequestContext, request: ChatRequest, decision: RequestDecision): ChatRequest {
+  const cap = decision.maxTokens;
+  if (cap === undefined || (request.maxTokens !== undefined && request.maxTokens <= cap)) return request;
+  ctx.annotations['gatehouse.policy.max_tokens_cap'] = cap;
+  return { ...request, maxTokens: cap };
+}
+
+/** Keeps the targets whose alias or provider model policy allows; 403 when none is left. */
+function narrowRoute(route: Route, decision: RequestDecision): Route {
+  const allowed = decision.allowedModels;
+  if (!allowed || allowed.includes('*') || allowed.includes(route.alias)) return route;
+  const targets = route.targets.filter((target) => allowed.includes(target.model));
+  if (targets.length === 0) {
+    throw new GatehouseError('model_not_allowed', `policy does not allow model '${route.alias}' for this caller`, { param: 'model' });
+  }
+  return { ...route, targets };
+}
+
+const SCOPES: ReadonlyArray<[ScopeKind, keyof Principal]> = [
+  ['tenant', 'tenant'],
+  ['team', 'team'],
+  ['user', 'user'],
+  ['agent', 'agent'],
+  ['key', 'keyId'],
+  ['feature', 'feature'],
+];
+
+/** The caller's counters, under the same tenant-qualified keys the policies use (policies/gatehouse/tenant.rego). */
+async function snapshot(limits: LimitStore, principal: Principal): Promise<Partial<Record<ScopeKind, PolicyScopeUsage>>> {
+  const refs: ScopeRef[] = [];
+  for (const [scope, field] of SCOPES) {
+    const id = principal[field];
+    if (id) refs.push({ scope, key: scope === 'tenant' ? id : `${principal.tenant}/${id}` });
+  }
+  const out: Partial<Record<ScopeKind, PolicyScopeUsage>> = {};
+  for (const usage of await limits.usage(refs)) out[usage.scope] = toPolicyUsage(usage);
+  return out;
+}
+
+function toPolicyUsage(usage: ScopeUsage): PolicyScopeUsage {
+  return {
+    key: usage.key,
+    requestsThisMinute: usage.requestsLastMinute,
+    tokensThisMinute: usage.tokensLastMinute,
+    usdToday: usage.day.usd,
+    usdThisMonth: usage.month.usd,
+    tokensToday: usage.day.tokens,
+    tokensThisMonth: usage.month.tokens,
+  };
+}
+
+/** Agent delegation context from W3C baggage: `gatehouse.agent.depth` and `gatehouse.agent.parent`. */
+function agentContext(ctx: RequestContext): { trace_id?: string; agent_depth: number; parent_agent?: string } {
+  const traceId = ctx.span.spanContext().traceId;
+  const baggage = ctx.baggage;
+  const depth = Number(baggage?.['gatehouse.agent.depth'] ?? 0);
+  const out: { trace_id?: string; agent_depth: number; parent_agent?: string } = { trace_id: traceId, agent_depth: Number.isInteger(depth) && depth >= 0 ? depth : 0 };
+  const parent = baggage?.['gatehouse.agent.parent'];
+  if (parent) out.parent_agent = parent;
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * The response side of policy enforcement. The response policy judges the answer
+ * as the provider wrote it (placeholders, not the user's raw values); then
+ * pseudonymized values are restored for the client. Streams are judged on a
+ * sliding window, never buffered whole.
+ */
+import { text, textOf, type ChatResponse, type StreamEvent, type ToolCall } from '../canonical.js';
+import { GatehouseError } from '../errors.js';
+import { redact, StreamEventUnmasker, unmaskChatResponse } from '../pii/index.js';
+import type { ResponseDecision } from '../policy/decision.js';
+import { responsePolicyInput } from '../policy/input.js';
+import { StreamGuard } from '../policy/streamGuard.js';
+import { A } from '../telemetry/attributes.js';
+import type { RequestContext } from './context.js';
+
+const DEFAULT_REPLACEMENT = 'This answer was withheld by policy.';
+
+/**
+ * Judges a whole answer. `answer` is what the client gets; `recorded` is the same
+ * answer with pseudonymized values still masked, for spans and the audit record.
+ */
+export function guardResponse(ctx: RequestContext, response: ChatResponse): { answer: ChatResponse; recorded: ChatResponse } {
+  const enforcement = ctx.enforcement;
+  if (!enforcement?.engine) return { answer: response, recorded: response };
+  const decision = enforcement.engine.evaluateResponse(responsePolicyInput(enforcement.policyPrincipal, response.model, response));
+  recordResponseDecision(ctx, decision);
+  let out = response;
+  if (decision.action === 'block') {
+    ctx.outcome = 'blocked';
+    out = { ...response, content: text(decision.replacement ?? DEFAULT_REPLACEMENT), toolCalls: [], finishReason: 'content_filter' };
+  } else if (decision.action === 'redact' && decision.redact?.length) {
+    out = { ...response, content: text(redact(textOf(response.content), decision.redact).text) };
+  }
+  return { answer: enforcement.pseudonymizer ? unmaskChatResponse(out, enforcement.pseudonymizer) : out, recorded: out };
+}
+
+/**
+ * Per-stream response enforcement: `push` returns the events to send (placeholders
+ * restored), or throws `policy_denied` on the first violation, before the
+ * offending text is sent.
+ */
+export class StreamCheck {
+  private readonly guard: StreamGuard | undefined;
+  private readonly unmasker: StreamEventUnmasker | undefined;
+  private readonly calls: ToolCall[] = [];
+
+  constructor(private readonly ctx: RequestContext, model: string) {
+    const enforcement = ctx.enforcement;
+    this.guard = enforcement?.engine ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model) : undefined;
+    this.unmasker = enforcement?.pseudonymizer ? new StreamEventUnmasker(enforcement.pseudonymizer) : undefined;
+  }
+
+  get active(): boolean {
+    return this.guard !== undefined || this.unmasker !== undefined;
+  }
+
+  push(event: StreamEvent): StreamEvent[] {
+    const guard = this.guard;
+    if (guard) {
+      if (event.type === 'text') {
+        const blocked = guard.push(event.text);
+        if (blocked) this.fail(blocked);
+      } else if (event.type === 'tool_call_start') {
+        this.calls[event.index] = { id: event.id, name: event.name, arguments: '' };
+      } else if (event.type === 'tool_call_delta') {
+        const call = this.calls[event.index];
+        if (call) call.arguments += event.arguments;
+      } else if (event.type === 'finish') {
+        const final = guard.finish(this.calls.filter(Boolean).map((c) => ({ name: c.name, arguments: c.arguments })));
+        recordResponseDecision(this.ctx, final);
+        if (final.action === 'block') this.fail(final);
+      }
+    }
+    return this.unmasker ? this.unmasker.push(event) : [event];
+  }
+
+  /** Events still held back (a placeholder split at the very end). */
+  end(): StreamEvent[] {
+    return this.unmasker ? this.unmasker.end() : [];
+  }
+
+  private fail(decision: ResponseDecision): never {
+    recordResponseDecision(this.ctx, decision);
+    this.ctx.outcome = 'blocked';
+    const reasons = decision.reasons.join(' ') || 'the answer violates policy';
+    throw new GatehouseError('policy_denied', `response blocked by policy${decision.code ? ` (${decision.code})` : ''}: ${reasons}`);
+  }
+}
+
+function recordResponseDecision(ctx: RequestContext, decision: ResponseDecision): void {
+  const a = ctx.annotations;
+  a[A.responsePolicyDecision] = decision.action;
+  if (decision.action !== 'allow') {
+    if (decision.code !== undefined) a['gatehouse.policy.response_code'] = decision.code;
+    if (decision.reasons.length > 0) a['gatehouse.policy.response_reasons'] = decision.reasons;
+  }
+}
