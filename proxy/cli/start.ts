@@ -1,14 +1,26 @@
 /**
- * `gatehouse start` (proxy and, on the embedded default, the collector in one
- * process) and `gatehouse proxy` (the proxy alone, for replicas).
+ * `gatehouse start`: the proxy and, unless `collector.embedded: false`, the
+ * collector in one process, so the quick start ends with a real audit trail.
+ * `gatehouse proxy`: the proxy alone (for replicas), shipping its spool to
+ * `audit.collectorUrl`.
  */
 import { parseArgs } from 'node:util';
+import { startCollector, type RunningCollector } from '../../collector/cli/index.js';
 import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { log } from '../log.js';
-import { resolveConfig } from './configSource.js';
+import { resolveConfig, type ConfigSource } from './configSource.js';
 
-export async function startCommand(argv: string[]): Promise<number> {
+export function startCommand(argv: string[]): Promise<number> {
+  return run(argv, true);
+}
+
+export function proxyCommand(argv: string[]): Promise<number> {
+  return run(argv, false);
+}
+
+async function run(argv: string[], withCollector: boolean): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -18,7 +30,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  let resolved;
+  let resolved: ConfigSource;
   try {
     resolved = await resolveConfig(values.config);
   } catch (error) {
@@ -29,50 +41,74 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const { config } = resolved;
+  const collector = withCollector && config.collector.embedded ? await embeddedCollector(config) : undefined;
   const port = values.port !== undefined ? Number(values.port) : process.env.PORT ? Number(process.env.PORT) : undefined;
   const gateway = await startGateway(config, {
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(collector ? { collectorUrl: collector.url } : {}),
   });
-  announce(gateway, resolved.source, resolved.demoKey, resolved.demoKeyFile);
-  await untilSignalled(gateway);
+  announce(gateway, resolved, collector);
+  await untilSignalled(gateway, collector);
   return 0;
 }
 
-function announce(gateway: Gateway, source: string, demoKey: string | undefined, demoKeyFile: string | undefined): void {
-  log.info('gatehouse started', {
-    url: gateway.url,
-    config: source,
-    models: gateway.routes.aliases(),
-    otlp: gateway.telemetry.otlpEnabled,
-  });
-  const lines = [
-    '',
-    `  Gatehouse is listening on ${gateway.url}`,
-    `  config:  ${source}`,
-    `  models:  ${gateway.routes.aliases().join(', ')}`,
-  ];
-  if (demoKey) {
+async function embeddedCollector(config: Config): Promise<RunningCollector> {
+  const c = config.collector;
+  const options = {
+    dataDir: config.dataDir,
+    host: c.host,
+    checkpointEvery: c.checkpointEvery,
+    checkpointIntervalMs: c.checkpointIntervalMs,
+    forward: c.forward.map((f) => ({ url: f.url, stripContent: f.stripContent, ...(f.headers ? { headers: f.headers } : {}) })),
+    ...(c.retentionDays !== undefined ? { retentionDays: c.retentionDays } : {}),
+  };
+  try {
+    return await startCollector({ ...options, port: c.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    log.warn('collector port in use; the embedded collector listens on a free port instead', { port: c.port });
+    return startCollector({ ...options, port: 0 });
+  }
+}
+
+function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCollector | undefined): void {
+  const models = gateway.routes.aliases();
+  log.info('gatehouse started', { url: gateway.url, config: resolved.source, models, collector: collector?.url, otlp: gateway.telemetry.otlpEnabled });
+  const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
+  if (collector) lines.push(`  collector:  ${collector.tracesUrl} (audit trail in ${resolved.config.dataDir})`);
+  if (resolved.demoKey) {
     lines.push(
-      `  demo key (also in ${demoKeyFile}):`,
-      `    ${demoKey}`,
+      `  demo key:   ${resolved.demoKey}  (also in ${resolved.demoKeyFile})`,
       '',
       '  Try it:',
-      `    curl -s ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $(cat ${demoKeyFile})" \\`,
+      `    curl -s ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $(cat ${resolved.demoKeyFile})" \\`,
       `      -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`,
+      '    npx gatehouse report costs --by user',
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
-function untilSignalled(gateway: Gateway): Promise<void> {
+/** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads policies. */
+function untilSignalled(gateway: Gateway, collector: RunningCollector | undefined): Promise<void> {
+  const reload = () => {
+    const policies = gateway.enforcement.policies;
+    if (!policies) return;
+    policies.reload().catch((error: unknown) => log.error('policy reload failed', { error }));
+  };
+  process.on('SIGHUP', reload);
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       log.info('stopping', { signal });
-      gateway.stop().then(resolve, (error: unknown) => {
-        log.error('stop failed', { error });
-        resolve();
-      });
+      process.off('SIGHUP', reload);
+      gateway
+        .stop()
+        .then(() => collector?.stop())
+        .then(resolve, (error: unknown) => {
+          log.error('stop failed', { error });
+          resolve();
+        });
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

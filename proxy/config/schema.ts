@@ -172,6 +172,22 @@ export const configSchema = z.strictObject({
       collectorUrl: z.url().optional(),
     })
     .prefault({}),
+  collector: z
+    .strictObject({
+      /** `gatehouse start` runs the collector in the same process (the embedded default); `gatehouse proxy` never does. */
+      embedded: z.boolean().default(true),
+      host: z.string().default('127.0.0.1'),
+      /** OTLP/HTTP port; if it is taken, the embedded collector falls back to a free port. */
+      port: nonNegativeInt.max(65535).default(4318),
+      checkpointEvery: positiveInt.default(1000),
+      checkpointIntervalMs: positiveInt.default(10_000),
+      retentionDays: positiveInt.optional(),
+      /** Downstream OTLP/HTTP trace endpoints (Jaeger, Tempo, an OpenTelemetry Collector). */
+      forward: z
+        .array(z.strictObject({ url: z.url(), stripContent: z.boolean().default(true), headers: z.record(z.string(), z.string()).optional() }))
+        .default([]),
+    })
+    .prefault({}),
   telemetry: z
     .strictObject({
       serviceName: z.string().default('gatehouse'),
