@@ -23,6 +23,7 @@ import { toolInputOf } from '../wire/anthropic/toolInput.js';
 import { usageFromAnthropic } from '../wire/anthropic/usage.js';
 import type { HttpProviderSpec, SseMessage, StreamDecoder } from './spec.js';
 import { UpstreamFailure, type FailureReason } from './types.js';
+import { maskKeys } from './keyMask.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -198,9 +199,6 @@ function decodeChat(body: unknown): ChatResponse {
 }
 
 /** Masks anything shaped like an API key, in case an upstream message echoes one. */
-function maskKeys(message: string): string {
-  return message.replace(/\b(?:sk|pk|rk)[-_][\w*.-]{4,}/g, '[key]');
-}
 
 function errorMessage(body: unknown): string | undefined {
   if (!isJson(body)) return undefined;

@@ -51,7 +51,7 @@ export class HttpProvider implements Provider {
 
   async chat(request: ChatRequest, model: string, options: AttemptOptions): Promise<ChatResponse> {
     const body = await this.post(this.spec.chatPath, this.spec.encodeChat(request, model), options, 'application/json');
-    return this.spec.decodeChat(await readJson(body));
+    return this.spec.decodeChat(await readJson(body, options.signal));
   }
 
   async chatStream(request: ChatRequest, model: string, options: AttemptOptions): Promise<AsyncIterable<StreamEvent>> {
@@ -65,7 +65,7 @@ export class HttpProvider implements Provider {
       throw new UpstreamFailure('client_error', `provider ${this.name} has no embeddings API`, { upstreamStatus: 400 });
     }
     const body = await this.post(embeddingsPath, encodeEmbeddings.call(this.spec, request, model), options, 'application/json');
-    return decodeEmbeddings.call(this.spec, await readJson(body));
+    return decodeEmbeddings.call(this.spec, await readJson(body, options.signal));
   }
 
   async close(): Promise<void> {
@@ -77,18 +77,25 @@ export class HttpProvider implements Provider {
   /** Sends one request; resolves with the body of a 2xx answer, rejects with an UpstreamFailure otherwise. */
   private async post(path: string, payload: Record<string, unknown>, options: AttemptOptions, accept: string): Promise<Body> {
     let response: Awaited<ReturnType<Pool['request']>>;
+    // undici's own timeouts tick at ~1 s resolution; the wait for the response
+    // headers gets a precise timer, the idle limit between body chunks stays undici's.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(new DOMException('upstream attempt timed out', 'TimeoutError')), options.timeoutMs);
+    const signal = AbortSignal.any([options.signal, attempt.signal]);
     try {
       response = await this.pool.request({
         method: 'POST',
         path: `${this.basePath}${path}${this.query}`,
         headers: { ...this.headers, accept },
         body: JSON.stringify(payload),
-        signal: options.signal,
+        signal,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
     } catch (error) {
-      throw transportFailure(error, options.signal);
+      throw transportFailure(error, signal);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return response.body;
     let detail: string | undefined;
@@ -111,12 +118,13 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readJson(body: Body): Promise<unknown> {
+/** The JSON of a 2xx body; a body cut mid-transfer is `stream_cut` (502), not a connection error. */
+async function readJson(body: Body, signal: AbortSignal): Promise<unknown> {
   let text: string;
   try {
     text = await body.text();
   } catch (error) {
-    throw transportFailure(error, undefined);
+    throw transportFailure(error, signal, 'stream_cut');
   }
   try {
     return JSON.parse(text);

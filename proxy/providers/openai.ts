@@ -19,6 +19,7 @@ import {
 } from '../canonical.js';
 import type { HttpProviderSpec, SseMessage, StreamDecoder } from './spec.js';
 import { UpstreamFailure, type FailureReason } from './types.js';
+import { maskKeys } from './keyMask.js';
 
 type Json = Record<string, unknown>;
 type AuthStyle = 'bearer' | 'api-key';
@@ -337,9 +338,6 @@ function decodeEmbeddings(body: unknown): EmbeddingResponse {
 }
 
 /** Masks anything shaped like an API key (OpenAI echoes part of a wrong key in its 401 message). */
-function maskKeys(message: string): string {
-  return message.replace(/\b(?:sk|pk|rk|gh[pousr])[-_][\w*.-]{4,}/g, '[key]');
-}
 
 function errorMessage(body: unknown): string | undefined {
   if (typeof body === 'string') return body.length > 0 ? maskKeys(body.slice(0, 500)) : undefined;

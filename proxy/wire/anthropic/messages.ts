@@ -23,7 +23,7 @@ import {
   requireObject,
   requireString,
   type JsonObject,
-} from './fields.js';
+} from '../fieldChecks.js';
 
 const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 

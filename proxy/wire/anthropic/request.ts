@@ -19,7 +19,7 @@ import {
   requireObject,
   requirePositiveInteger,
   type JsonObject,
-} from './fields.js';
+} from '../fieldChecks.js';
 import { decodeMessages, decodeSystem } from './messages.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([

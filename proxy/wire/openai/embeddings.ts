@@ -13,7 +13,7 @@ import {
   rejectUnknownFields,
   requireNonEmptyString,
   requireObject,
-} from './fieldChecks.js';
+} from '../fieldChecks.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user']);
 const MAX_INPUTS = 2048;

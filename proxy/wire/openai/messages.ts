@@ -14,7 +14,7 @@ import {
   requireNonEmptyString,
   requireObject,
   requireString,
-} from './fieldChecks.js';
+} from '../fieldChecks.js';
 
 /** Which content part types a role accepts. */
 type PartKinds = 'text' | 'text+image' | 'text+refusal';

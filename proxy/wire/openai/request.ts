@@ -18,7 +18,7 @@ import {
   requireNonEmptyString,
   requireObject,
   type JsonObject,
-} from './fieldChecks.js';
+} from '../fieldChecks.js';
 import { decodeMessages } from './messages.js';
 import { decodeToolChoice, decodeTools } from './tools.js';
 

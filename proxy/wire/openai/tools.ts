@@ -1,7 +1,7 @@
 /** OpenAI `tools` and `tool_choice` → canonical tool definitions and choice. */
 import type { ToolChoice, ToolDefinition } from '../../canonical.js';
 import { invalidRequest } from '../../errors.js';
-import { isObject, kindOf, quoted, optionalBoolean, optionalString, requireArray, requireObject } from './fieldChecks.js';
+import { isObject, kindOf, quoted, optionalBoolean, optionalString, requireArray, requireObject } from '../fieldChecks.js';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 

@@ -1,10 +1,10 @@
 /**
- * Tight, allocation-free checks for request fields of the OpenAI wire. Every
- * failure throws `invalidRequest(path, …)` naming the exact field, e.g.
- * `messages[1].content`. JSON `null` counts as absent for optional fields, as the
- * OpenAI API accepts it for every nullable parameter.
+ * Tight, allocation-free checks for request fields, shared by the client wires.
+ * Every failure throws `invalidRequest(path, …)` naming the exact field, e.g.
+ * `messages[1].content[0].tool_use_id`. JSON `null` counts as absent for
+ * optional fields, as both the OpenAI and the Anthropic APIs accept it.
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -27,11 +27,13 @@ export function quoted(value: unknown): string {
 }
 
 export function requireObject(value: unknown, path: string): JsonObject {
+  if (value === undefined) throw invalidRequest(path, 'is required');
   if (!isObject(value)) throw invalidRequest(path, `expected an object, got ${kindOf(value)}`);
   return value;
 }
 
 export function requireArray(value: unknown, path: string): unknown[] {
+  if (value === undefined) throw invalidRequest(path, 'is required');
   if (!Array.isArray(value)) throw invalidRequest(path, `expected an array, got ${kindOf(value)}`);
   return value;
 }
@@ -82,4 +84,17 @@ export function rejectUnknownFields(object: JsonObject, known: ReadonlySet<strin
   for (const key in object) {
     if (!known.has(key)) throw invalidRequest(path ? `${path}.${key}` : key, 'unrecognized field');
   }
+}
+
+export function requirePositiveInteger(value: unknown, path: string): number {
+  if (value === undefined) throw invalidRequest(path, 'is required');
+  return optionalPositiveInteger(value, path)!;
+}
+
+/** An array of strings, or undefined when absent. */
+export function optionalStringArray(value: unknown, path: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const items = requireArray(value, path);
+  for (let i = 0; i < items.length; i++) requireString(items[i], `${path}[${i}]`);
+  return items as string[];
 }
