@@ -1,7 +1,8 @@
 /**
  * Reads a JSON request body: 415 for a non-JSON content type, 413 past the size
  * limit (checked on Content-Length first, then while reading), 400 naming the
- * position for malformed JSON.
+ * position for malformed JSON, 408 when node's request timeout cut the body, and
+ * `cancelled` when the client went away mid-body.
  */
 import type { IncomingMessage } from 'node:http';
 import { GatehouseError } from './errors.js';
@@ -15,10 +16,14 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw bodyFailure(req, error);
   }
   const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
   if (text.length === 0) throw new GatehouseError('invalid_request', 'body: the request body is empty; expected a JSON object', { param: 'body' });
@@ -33,6 +38,16 @@ function isJson(type: string): boolean {
   const semicolon = type.indexOf(';');
   const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase();
   return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+}
+
+/** Why the body stopped: node's request timeout (408), or the client went away (cancelled). */
+function bodyFailure(req: IncomingMessage, error: unknown): GatehouseError {
+  if (error instanceof GatehouseError) return error;
+  const socketError = req.socket.errored as { code?: string } | null;
+  if (socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new GatehouseError('request_timeout', 'the request body did not arrive within the time limit', { cause: error });
+  }
+  return new GatehouseError('cancelled', 'the client went away before sending the whole body', { cause: error });
 }
 
 function tooLarge(maxBytes: number): GatehouseError {

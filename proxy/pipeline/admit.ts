@@ -23,10 +23,10 @@ export function identify(ctx: RequestContext, deps: PipelineDeps): ReturnType<Ke
 export function authorizeModel(ctx: RequestContext, deps: PipelineDeps, identity: ReturnType<KeyRing['identify']>, model: string, kind: Route['kind']): Route {
   ctx.requestedModel = model;
   const route = deps.routes.resolve(model, kind);
+  ctx.routeTable = route;
   if (!KeyRing.allows(identity.key, model)) {
     throw new GatehouseError('model_not_allowed', `this key may not use model '${model}'`, { param: 'model' });
   }
-  ctx.routeTable = route;
   return route;
 }
 

@@ -30,6 +30,8 @@ export class HttpProvider implements Provider {
   private readonly basePath: string;
   private readonly query: string;
   private readonly headers: Record<string, string>;
+  /** Kept only to mask it out of upstream error messages. */
+  private readonly apiKey: string | undefined;
   private closed = false;
 
   constructor(options: HttpProviderOptions) {
@@ -42,6 +44,7 @@ export class HttpProvider implements Provider {
     this.basePath = url.pathname.replace(/\/$/, '');
     this.query = url.search;
     this.headers = { 'content-type': 'application/json', ...options.headers, ...options.spec.authHeaders(options.apiKey) };
+    this.apiKey = options.apiKey;
     this.pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,
@@ -79,9 +82,14 @@ export class HttpProvider implements Provider {
     let response: Awaited<ReturnType<Pool['request']>>;
     // undici's own timeouts tick at ~1 s resolution; the wait for the response
     // headers gets a precise timer, the idle limit between body chunks stays undici's.
+    // One controller per attempt, aborted by the request's signal or the timer. (A
+    // listener instead of AbortSignal.any: `any` costs a composite signal with weak
+    // tracking per call. The listener stays for the body read, and goes with the request.)
     const attempt = new AbortController();
+    const signal = attempt.signal;
+    if (options.signal.aborted) attempt.abort(options.signal.reason);
+    else options.signal.addEventListener('abort', () => attempt.abort(options.signal.reason), { once: true });
     const timer = setTimeout(() => attempt.abort(new DOMException('upstream attempt timed out', 'TimeoutError')), options.timeoutMs);
-    const signal = AbortSignal.any([options.signal, attempt.signal]);
     try {
       response = await this.pool.request({
         method: 'POST',
@@ -107,6 +115,8 @@ export class HttpProvider implements Provider {
     const headers = response.headers;
     const retryAfterMs = parseRetryAfter({ get: (name) => single(headers[name]) });
     const reason = reasonForStatus(response.statusCode);
+    // The spec masks key-shaped text; the configured key is masked whatever its shape (Azure keys are plain hex).
+    if (detail && this.apiKey && this.apiKey.length >= 8) detail = detail.split(this.apiKey).join('[key]');
     throw new UpstreamFailure(reason, `${this.name} answered ${response.statusCode}${detail ? `: ${detail.slice(0, 300)}` : ''}`, {
       upstreamStatus: response.statusCode,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),

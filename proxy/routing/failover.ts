@@ -44,7 +44,7 @@ export async function withFailover<T>(
   const skipped = new Set<Target>();
   while (made < options.maxAttempts) {
     const now = Date.now();
-    const target = order.find((t) => !skipped.has(t) && t.breaker.tryAcquire(now));
+    const target = pickTarget(order, skipped, attempts, now);
     if (!target) {
       const waitMs = Math.min(...order.map((t) => t.breaker.waitMs(now)));
       if (attempts.length === 0 || waitMs > options.maxRetryWaitMs) break;
@@ -81,9 +81,25 @@ export async function withFailover<T>(
   throw exhausted(route, attempts, lastFailure);
 }
 
+/**
+ * The first target, in order, that is not yet tried and may be tried now. Each
+ * resting target passed over on the way is recorded as skipped, so the span shows
+ * why the primary was not called.
+ */
+function pickTarget(order: readonly Target[], tried: ReadonlySet<Target>, attempts: AttemptRecord[], now: number): Target | undefined {
+  for (const target of order) {
+    if (tried.has(target)) continue;
+    if (target.breaker.tryAcquire(now)) return target;
+    recordSkip(attempts, target, now);
+  }
+  return undefined;
+}
+
+/** Records a target passed over: `circuit_open` when its breaker is not closed, else resting after a Retry-After. */
 function recordSkip(attempts: AttemptRecord[], target: Target, now: number): void {
   if (attempts.some((a) => a.target === target && a.outcome === 'skipped')) return;
-  attempts.push({ number: 0, target, outcome: 'skipped', reason: 'circuit_open', startTime: now, endTime: now });
+  const reason = target.breaker.state(now) === 'closed' ? 'rate_limited' : 'circuit_open';
+  attempts.push({ number: 0, target, outcome: 'skipped', reason, startTime: now, endTime: now });
 }
 
 function exhausted(route: Route, attempts: readonly AttemptRecord[], last: UpstreamFailure | undefined): GatehouseError {

@@ -2,7 +2,14 @@
  * Starts a gateway in-process on port 0 with an in-memory span exporter, and
  * gives tests one key per principal they declare.
  */
+import Anthropic from '@anthropic-ai/sdk';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tracing } from '@opentelemetry/sdk-node';
+import OpenAI from 'openai';
+import { expect } from 'vitest';
 import { parseConfig } from '../../proxy/config/load.js';
 import type { ConfigInput } from '../../proxy/config/schema.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../proxy/gateway.js';
@@ -42,7 +49,8 @@ export async function startTestGateway(
     secrets[key.id] = secret;
     return { ...key, hash: hashKey(secret), allowHeaders: key.allowHeaders ?? [] };
   });
-  const parsed = parseConfig({ dataDir: '/tmp/gatehouse-test', ...config, keys: keyConfigs });
+  const tempDir = config.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'gatehouse-test-')) : undefined;
+  const parsed = parseConfig({ dataDir: tempDir, policy: { enabled: false }, ...config, keys: keyConfigs });
   const spans = new tracing.InMemorySpanExporter();
   const gateway = await startGateway(parsed, {
     port: 0,
@@ -50,9 +58,15 @@ export async function startTestGateway(
     ...options,
     spanProcessors: [new tracing.SimpleSpanProcessor(spans), ...(options.spanProcessors ?? [])],
   });
+  const stopGateway = gateway.stop;
   return Object.assign(gateway, {
     spans,
     keys: secrets,
+    /** Stops the gateway, then removes the temporary data dir it was given. */
+    async stop() {
+      await stopGateway();
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    },
     simulated(name = 'sim') {
       const provider = gateway.providers.get(name);
       if (!(provider instanceof SimulatedProvider)) throw new Error(`provider ${name} is not simulated`);
@@ -78,4 +92,47 @@ export function startSimulatedGateway(options: { latencyMs?: number; tokensPerSe
     },
     keys,
   );
+}
+
+/** The official OpenAI SDK pointed at the gateway; SDK retries off, so every request is one gateway request. */
+export function openaiClient(gw: TestGateway, keyId = 'k-acme', options: { headers?: Record<string, string> } = {}): OpenAI {
+  return new OpenAI({ apiKey: gw.keys[keyId] ?? keyId, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 10_000, defaultHeaders: options.headers });
+}
+
+/** The official Anthropic SDK pointed at the gateway; SDK retries off. */
+export function anthropicClient(gw: TestGateway, keyId = 'k-acme', options: { headers?: Record<string, string> } = {}): Anthropic {
+  return new Anthropic({ apiKey: gw.keys[keyId] ?? keyId, baseURL: gw.url, maxRetries: 0, timeout: 10_000, defaultHeaders: options.headers });
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 3_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The request span with this `x-request-id`, once it has ended. */
+export function spanOf(gw: TestGateway, requestId: string | null | undefined, timeoutMs = 3_000): Promise<tracing.ReadableSpan> {
+  if (!requestId) throw new Error('the response has no x-request-id');
+  return waitFor(() => gw.requestSpans().find((span) => span.attributes['gatehouse.request.id'] === requestId), timeoutMs, `span of ${requestId}`);
+}
+
+/** The attempt (child) spans of a request span, in attempt order. */
+export function attemptSpans(gw: TestGateway, parent: tracing.ReadableSpan): tracing.ReadableSpan[] {
+  return gw.spans
+    .getFinishedSpans()
+    .filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId)
+    .sort((a, b) => Number(a.attributes['gatehouse.attempt.number']) - Number(b.attributes['gatehouse.attempt.number']));
+}
+
+/** The gateway still answers liveness and serves a normal chat request for `model`. */
+export async function expectHealthy(gw: TestGateway, model: string, keyId = 'k-acme'): Promise<void> {
+  const health = await fetch(`${gw.url}/healthz`);
+  expect(health.status).toBe(200);
+  const completion = await openaiClient(gw, keyId).chat.completions.create({ model, messages: [{ role: 'user', content: 'still there?' }] });
+  expect(completion.choices[0]?.finish_reason).toBeDefined();
 }
