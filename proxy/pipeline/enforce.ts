@@ -9,11 +9,12 @@ import type { LimitStore, ScopeRef, ScopeUsage } from '../limits/types.js';
 import { estimateRequestTokens } from '../limits/tokenEstimate.js';
 import { limitError } from '../limits/denial.js';
 import { rateLimitHeaders } from '../limits/headers.js';
+import { log } from '../log.js';
 import { classesFound, Pseudonymizer, pseudonymizeChatRequest, redactChatRequest } from '../pii/index.js';
 import type { RequestDecision, ScopeKind } from '../policy/decision.js';
 import { requestDenial } from '../policy/denial.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { requestPolicyInput, type PolicyPrincipal, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
+import { requestPolicyInput, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
 import type { Route } from '../routing/routes.js';
 import { A } from '../telemetry/attributes.js';
 import type { Principal, RequestContext } from './context.js';
@@ -41,7 +42,7 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
   let allowedRoute = route;
   if (engine) {
     const usage = deps.limits ? await snapshot(deps.limits, principal) : {};
-    const decision = engine.evaluateRequest(requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx) }));
+    const decision = evaluateRequestPolicy(ctx, engine, requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx) }));
     enforcement.decision = decision;
     recordDecision(ctx, engine, decision);
     if (!decision.allow) throw requestDenial(decision);
@@ -121,6 +122,39 @@ export function toPolicyPrincipal(principal: Principal): PolicyPrincipal {
   if (principal.agent !== undefined) out.agent = principal.agent;
   if (principal.feature !== undefined) out.feature = principal.feature;
   return out;
+}
+
+/**
+ * The request decision, failing closed: an evaluation error reaches the client as
+ * 503 `policy_error` (counted by the request metrics under that code), is logged
+ * with its cause (never the input), and the span records which revision failed.
+ */
+function evaluateRequestPolicy(ctx: RequestContext, engine: PolicyEngine, input: RequestPolicyInput): RequestDecision {
+  try {
+    return engine.evaluateRequest(input);
+  } catch (error) {
+    ctx.annotations[A.policyDecision] = 'error';
+    ctx.annotations[A.policyRevision] = engine.revision;
+    logPolicyError(ctx, 'request', engine.revision, error);
+    throw error;
+  }
+}
+
+/** Logs a policy evaluation failure: which request, tenant, policy and revision, and why (never the input). */
+export function logPolicyError(ctx: RequestContext, policy: 'request' | 'response', revision: string, error: unknown): void {
+  log.error(`${policy} policy evaluation failed; the ${policy === 'request' ? 'request' : 'answer'} is refused (fail closed)`, {
+    requestId: ctx.id,
+    tenant: ctx.principal?.tenant,
+    revision,
+    cause: causeOf(error),
+  });
+}
+
+/** The detail behind a policy_error (engine.ts puts it in `cause`), as text for the log. */
+function causeOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) parts.push(current.message);
+  return parts.join(': ');
 }
 
 function recordDecision(ctx: RequestContext, engine: PolicyEngine, decision: RequestDecision): void {

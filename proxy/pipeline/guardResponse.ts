@@ -12,6 +12,7 @@ import { responsePolicyInput } from '../policy/input.js';
 import { StreamGuard } from '../policy/streamGuard.js';
 import { A } from '../telemetry/attributes.js';
 import type { RequestContext } from './context.js';
+import { logPolicyError } from './enforce.js';
 
 const DEFAULT_REPLACEMENT = 'This answer was withheld by policy.';
 
@@ -22,7 +23,14 @@ const DEFAULT_REPLACEMENT = 'This answer was withheld by policy.';
 export function guardResponse(ctx: RequestContext, response: ChatResponse): { answer: ChatResponse; recorded: ChatResponse } {
   const enforcement = ctx.enforcement;
   if (!enforcement?.engine) return { answer: response, recorded: response };
-  const decision = enforcement.engine.evaluateResponse(responsePolicyInput(enforcement.policyPrincipal, response.model, response));
+  const engine = enforcement.engine;
+  let decision: ResponseDecision;
+  try {
+    decision = engine.evaluateResponse(responsePolicyInput(enforcement.policyPrincipal, response.model, response));
+  } catch (error) {
+    logPolicyError(ctx, 'response', engine.revision, error);
+    throw error;
+  }
   recordResponseDecision(ctx, decision);
   let out = response;
   if (decision.action === 'block') {
@@ -46,7 +54,9 @@ export class StreamCheck {
 
   constructor(private readonly ctx: RequestContext, model: string) {
     const enforcement = ctx.enforcement;
-    this.guard = enforcement?.engine ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model) : undefined;
+    // eachDelta: a recommendation is stopped on the delta that completes it, not
+    // after the whole sentence was already forwarded.
+    this.guard = enforcement?.engine ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model, { eachDelta: true }) : undefined;
     this.unmasker = enforcement?.pseudonymizer ? new StreamEventUnmasker(enforcement.pseudonymizer) : undefined;
   }
 
@@ -55,6 +65,17 @@ export class StreamCheck {
   }
 
   push(event: StreamEvent): StreamEvent[] {
+    try {
+      this.judge(event);
+    } catch (error) {
+      if (error instanceof GatehouseError && error.code === 'policy_error') logPolicyError(this.ctx, 'response', this.ctx.enforcement?.engine?.revision ?? '', error);
+      throw error;
+    }
+    return this.unmasker ? this.unmasker.push(event) : [event];
+  }
+
+  /** Runs the response policy on the event; throws policy_denied on a violation. */
+  private judge(event: StreamEvent): void {
     const guard = this.guard;
     if (guard) {
       if (event.type === 'text') {
@@ -71,7 +92,6 @@ export class StreamCheck {
         if (final.action === 'block') this.fail(final);
       }
     }
-    return this.unmasker ? this.unmasker.push(event) : [event];
   }
 
   /** Events still held back (a placeholder split at the very end). */

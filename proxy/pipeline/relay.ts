@@ -47,13 +47,16 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
   }
   record.endTime = Date.now();
   const blocked = failure?.code === 'policy_denied';
-  if (failure && failure.code !== 'cancelled' && !blocked) {
+  // The response policy stopping (or failing on) a stream is the gateway's doing: the upstream attempt was fine.
+  const byPolicy = blocked || failure?.code === 'policy_error';
+  if (failure && failure.code !== 'cancelled' && !byPolicy) {
     record.outcome = 'failed';
     record.reason = 'stream_cut';
   }
   ctx.responseId = tally.id;
   ctx.responseModel = tally.model;
-  ctx.finishReason = tally.finishReason ?? (failure ? 'error' : undefined);
+  // A stream the response policy stopped ended on a content filter, whatever the upstream was about to say.
+  ctx.finishReason = blocked ? 'content_filter' : (tally.finishReason ?? (failure ? 'error' : undefined));
   ctx.toolCalls = tally.toolCalls();
   const { usage, estimated } = tally.usage(request);
   ctx.usage = usage;

@@ -10,6 +10,13 @@
  * A window that does not start at the beginning of the answer is prefixed with
  * "…", so patterns anchored at the start of the text do not fire on a cut.
  *
+ * With `eachDelta`, every delta is also judged at once, together with the start
+ * of the sentence it continues (at most `windowChars`), so a sentence-sized
+ * violation is caught on the delta that completes it, before that delta is
+ * forwarded: the client never receives the offending phrase whole. This costs one
+ * short evaluation per delta; without it, text up to the next evaluation point
+ * reaches the client before it is judged.
+ *
  * Text already forwarded before a violation is detected has been seen by the
  * client; the caller ends the stream with an error event carrying the decision.
  */
@@ -24,6 +31,8 @@ export interface StreamGuardOptions {
   everyChars?: number;
   /** At a sentence end, evaluate when at least this many characters are new. Default 24. */
   minChars?: number;
+  /** Also judge every delta with its sentence so far (see the file comment). Default false. */
+  eachDelta?: boolean;
 }
 
 const SENTENCE_END = /[.!?\n]/;
@@ -33,6 +42,7 @@ export class StreamGuard {
   private readonly windowChars: number;
   private readonly everyChars: number;
   private readonly minChars: number;
+  private readonly eachDelta: boolean;
   private readonly input: ResponsePolicyInput;
   private text = '';
   private cut = false;
@@ -51,6 +61,7 @@ export class StreamGuard {
     this.windowChars = options.windowChars ?? 512;
     this.everyChars = Math.min(options.everyChars ?? 192, this.windowChars);
     this.minChars = options.minChars ?? 24;
+    this.eachDelta = options.eachDelta ?? false;
     this.input = { principal, request: { model }, response: { text: '', tool_calls: [] }, final: false };
   }
 
@@ -75,9 +86,28 @@ export class StreamGuard {
     }
     const due =
       this.pending >= this.everyChars || (this.pending >= this.minChars && SENTENCE_END.test(delta));
-    if (!due) return undefined;
-    const decision = this.evaluate(false, undefined);
+    if (!due && !this.eachDelta) return undefined;
+    const decision = due ? this.evaluate(false, undefined) : this.evaluateSentence(delta.length);
     return decision.action === 'block' ? (this.blocked = decision) : undefined;
+  }
+
+  /**
+   * Judges the latest delta with the part of its sentence that came before it: the
+   * text from the last sentence end before the delta (looking back at most
+   * windowChars), so the window starts at a real sentence start, or with "…" when
+   * the sentence is longer than that.
+   */
+  private evaluateSentence(deltaLength: number): ResponseDecision {
+    const text = this.text;
+    const floor = Math.max(0, text.length - this.windowChars);
+    let start = text.length - deltaLength;
+    while (start > floor && !SENTENCE_END.test(text[start - 1]!)) start--;
+    const cut = start > 0 && !SENTENCE_END.test(text[start - 1]!);
+    const sentence = text.slice(start).trimStart();
+    this.input.response.text = cut ? CUT_MARK + sentence : sentence;
+    this.input.final = false;
+    this.evaluations++;
+    return this.engine.evaluateResponse(this.input);
   }
 
   /** A delta longer than everyChars is judged in steps, so no part of it escapes every window. */
