@@ -6,7 +6,7 @@
  * (token in `<data dir>/collector.json`, mode 0600) and run in its process.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_FILE, ADMIN_PATH, startCollector as startCollectorProcess, type CollectorOptions, type RunningCollector } from '../collector.js';
 import { STORE_OPTIONS, UsageError } from './arguments.js';
@@ -58,6 +58,19 @@ export async function runInCollector(name: string, argv: string[], store: StoreH
   }
 }
 
+/** Options naming files or directories: resolved here, since the collector runs in another working directory. */
+const PATH_OPTIONS = new Set(['--out', '--dir', '--db', '--data-dir', '--public-key']);
+
+/** `argv` with the values of PATH_OPTIONS (`--out X` and `--out=X`) made absolute against this process's cwd. */
+function absolutePaths(argv: string[]): string[] {
+  return argv.map((arg, i) => {
+    const [flag, value] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (value !== undefined && PATH_OPTIONS.has(flag)) return `${flag}=${resolve(value)}`;
+    const previous = argv[i - 1];
+    return previous !== undefined && PATH_OPTIONS.has(previous) && !arg.startsWith('--') ? resolve(arg) : arg;
+  });
+}
+
 async function runRemotely(name: string, argv: string[], io: CommandIO): Promise<number | undefined> {
   const { values } = parseArgs({ args: argv, options: STORE_OPTIONS, strict: false, allowPositionals: true });
   const location = storeLocation({ db: typeof values.db === 'string' ? values.db : undefined, 'data-dir': typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined });
@@ -70,7 +83,7 @@ async function runRemotely(name: string, argv: string[], io: CommandIO): Promise
   const response = await fetch(`${admin.url}${ADMIN_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
-    body: JSON.stringify({ command: name, argv }),
+    body: JSON.stringify({ command: name, argv: absolutePaths(argv) }),
   });
   if (!response.ok) return undefined;
   const result = (await response.json()) as { code: number; stdout: string; stderr: string };

@@ -1,31 +1,34 @@
 /**
  * The `gatehouse` command. Every subcommand is registered here, in one table.
  */
-import { collectorCommands } from '../../collector/cli/index.js';
-import { keysCommand } from './keys.js';
-import { proxyCommand, startCommand } from './start.js';
-
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: { run: startCommand, help: 'start the gateway (embedded default when no --config)' },
-  proxy: { run: proxyCommand, help: 'start the proxy alone (for several replicas); ships to audit.collectorUrl' },
-  collector: { run: need('collector'), help: 'start the collector alone (OTLP receiver, audit trail, rollups)' },
-  'audit export': { run: need('audit export'), help: 'export records to zstd Parquet (or CSV) with a manifest' },
-  'audit verify': { run: need('audit verify'), help: 'verify the chain and signatures of the store or an export' },
-  'audit show': { run: need('audit show'), help: 'show one request\'s full record' },
-  'audit search': { run: need('audit search'), help: 'find requests by user, agent and time' },
-  'audit retention': { run: need('audit retention'), help: 'delete whole exported segments past retention' },
-  'audit public-key': { run: need('audit public-key'), help: 'print the checkpoint signing public key' },
-  'report costs': { run: need('report costs'), help: 'cost by team, user, agent, model or prompt version' },
-  keys: { run: keysCommand, help: 'create a virtual key, or hash one for the config' },
-};
+// Each command loads its module on first use: `gatehouse audit show` does not load the gateway.
+const start: Command = async (argv) => (await import('./start.js')).startCommand(argv);
+const proxy: Command = async (argv) => (await import('./start.js')).proxyCommand(argv);
+const keys: Command = async (argv) => (await import('./keys.js')).keysCommand(argv);
 
-function need(name: string): Command {
-  const command = collectorCommands[name];
-  if (!command) throw new Error(`collector command '${name}' is not registered`);
-  return command;
+function collector(name: string): Command {
+  return async (argv) => {
+    const command = (await import('../../collector/cli/index.js')).collectorCommands[name];
+    if (!command) throw new Error(`collector command '${name}' is not registered`);
+    return command(argv);
+  };
 }
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  start: { run: start, help: 'start the gateway (embedded default when no --config)' },
+  proxy: { run: proxy, help: 'start the proxy alone (for several replicas); ships to audit.collectorUrl' },
+  collector: { run: collector('collector'), help: 'start the collector alone (OTLP receiver, audit trail, rollups)' },
+  'audit export': { run: collector('audit export'), help: 'export records to zstd Parquet (or CSV) with a manifest' },
+  'audit verify': { run: collector('audit verify'), help: 'verify the chain and signatures of the store or an export' },
+  'audit show': { run: collector('audit show'), help: "show one request's full record" },
+  'audit search': { run: collector('audit search'), help: 'find requests by user, agent and time' },
+  'audit retention': { run: collector('audit retention'), help: 'delete whole exported segments past retention' },
+  'audit public-key': { run: collector('audit public-key'), help: 'print the checkpoint signing public key' },
+  'report costs': { run: collector('report costs'), help: 'cost by team, user, agent, model or prompt version' },
+  keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [first, second, ...others] = argv;
