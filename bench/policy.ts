@@ -5,14 +5,15 @@
  *   node --import tsx bench/policy.ts [iterations]
  *
  * Uses the committed policies/compiled/policy.wasm and policies/data. Prints one
- * line per measurement with p50/p99 in microseconds.
+ * line per measurement with p50/p99 in microseconds. The machine's load changes
+ * wall-clock figures a lot: compare runs made under the same `uptime`.
  */
 import { resolve } from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { ChatRequest } from '../proxy/canonical.js';
 import { GATEHOUSE_BUILTINS } from '../proxy/policy/builtins.js';
 import { readCompiled } from '../proxy/policy/compiled.js';
-import { PolicyEngine, REQUEST_ENTRYPOINT } from '../proxy/policy/engine.js';
+import { CALLER_ENTRYPOINT, PolicyEngine, VERDICT_ENTRYPOINT } from '../proxy/policy/engine.js';
 import { requestPolicyInput, type PolicyPrincipal } from '../proxy/policy/input.js';
 import { readPolicyData } from '../proxy/policy/policyData.js';
 import { StreamGuard } from '../proxy/policy/streamGuard.js';
@@ -77,11 +78,22 @@ const input = requestPolicyInput({ principal, request: chat, usage: { user: { ke
 console.log(`input ${JSON.stringify(input).length} bytes of JSON; decision allow=${engine.evaluateRequest(input).allow}`);
 
 measure('request decision (engine)', () => engine.evaluateRequest(input));
+let newcomer = 0;
+measure('request decision, first of its caller (memo miss)', () =>
+  engine.evaluateRequest({ ...input, principal: { ...principal, user: `advisor-${newcomer++}` } }),
+);
+const document = 'The quarterly report shows revenue growth across all segments, with margins improving as input costs eased. '.repeat(30);
+const longChat: ChatRequest = { ...chat, messages: [...chat.messages, { role: 'user', content: text(document) }] };
+const longInput = requestPolicyInput({ principal, request: longChat, context: { agent_depth: 0 } });
+measure(`request decision, ${document.length}-char pasted document`, () => engine.evaluateRequest(longInput));
 measure('build input from ChatRequest', () => requestPolicyInput({ principal, request: chat }));
 
 const sdk = await loadPolicy(wasm, undefined, { ...GATEHOUSE_BUILTINS });
 sdk.setData(data);
-measure('request decision (opa-wasm evaluate, for reference)', () => sdk.evaluate(input, REQUEST_ENTRYPOINT));
+measure('request decision (opa-wasm evaluate, no memo, for reference)', () => [
+  sdk.evaluate({ principal }, CALLER_ENTRYPOINT),
+  sdk.evaluate(input, VERDICT_ENTRYPOINT),
+]);
 
 const answer =
   '- Higher yields lower the price of existing bonds, so longer-duration holdings fell the most. ' +

@@ -32,9 +32,13 @@ default warn_fraction := 0.8
 
 warn_fraction := tenant.setting("budget_warning_fraction")
 
+# Iterates the usage snapshot (usually one or two scopes), not every budget, and
+# checks that the scope is one of the caller's (scope_keys, which builds every key)
+# last, when the spend is already over the threshold: the same scopes as budgets,
+# for a fraction of the work on every request.
 near_budget contains scope if {
-	some entry in budgets
-	scope := entry.scope
-	spent := input.usage[scope].usdToday
-	spent >= entry.usdPerDay * warn_fraction
+	some scope, used in input.usage
+	spent := used.usdToday
+	spent >= settings("budgets", scope).usdPerDay * warn_fraction
+	tenant.scope_keys[scope]
 }

@@ -7,15 +7,13 @@
 # `opa test` uses OPA's own. Patterns must therefore sit in the common subset of
 # RE2 and JavaScript: at most one leading flag group such as (?i), no inline flag
 # groups like (?i:...), no \A, \z, \Q...\E, no [[:alpha:]] or \p{...} classes.
+#
+# Call matches() directly, without a native pre-check such as contains() over a
+# list of words: in the WASM build each contains() is a naive scan of the whole
+# text, and a handful of them cost more than one regex pass in the proxy (2-3x on
+# a 512-character window, more on long texts; bench/policy.ts). A word list that
+# must cover every way a pattern can match is also a bypass waiting to happen.
 package gatehouse.text
 
 # True when pattern matches somewhere in text.
 matches(pattern, text) if count(regex.find_n(pattern, text, 1)) > 0
-
-# True when the lower-cased text contains one of the (lower-case) words: a native,
-# cheap pre-check that lets most texts skip a regex.
-mentions_any(text, words) if {
-	lowered := lower(text)
-	some word in words
-	contains(lowered, word)
-}

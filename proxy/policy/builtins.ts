@@ -2,21 +2,13 @@
  * Builtins the compiled policy calls back into the host for.
  *
  * OPA's WASM target implements most builtins natively; for the rest the module asks
- * the host, and `@open-policy-agent/opa-wasm` ships only a few (SDK_BUILTINS). Each
- * builtin the policies use that neither provides is implemented here, and
- * `missingBuiltins()` lets the engine refuse a module that needs anything else at
- * load time, never at request time.
+ * the host. The proxy drives the WASM ABI itself (wasmInstance.ts), so the host
+ * builtins are exactly the ones listed here: the JavaScript ones bundled with
+ * `@open-policy-agent/opa-wasm` (sprintf, regex.split, yaml.*, json.is_valid) are
+ * not wired. A policy that needs one of those, or any other non-native builtin,
+ * gets it here with a test; `missingBuiltins()` lets the engine refuse a module
+ * that needs anything else at load time, never at request time.
  */
-
-/** Host builtins the npm SDK already implements (see its src/builtins/). */
-export const SDK_BUILTINS: ReadonlySet<string> = new Set([
-  'json.is_valid',
-  'regex.split',
-  'sprintf',
-  'yaml.is_valid',
-  'yaml.marshal',
-  'yaml.unmarshal',
-]);
 
 /** A builtin as opa-wasm calls it: JSON-decoded arguments in, a JSON-encodable result out. */
 export type HostBuiltin = (...args: unknown[]) => unknown;
@@ -73,11 +65,11 @@ export const GATEHOUSE_BUILTINS: Readonly<Record<string, HostBuiltin>> = Object.
   'regex.find_n': regexFindN,
 });
 
-/** Names the module needs from the host that neither the SDK nor `provided` implements. */
+/** Names the module needs from the host that `provided` does not implement. */
 export function missingBuiltins(required: Iterable<string>, provided: Readonly<Record<string, HostBuiltin>>): string[] {
   const missing: string[] = [];
   for (const name of required) {
-    if (!SDK_BUILTINS.has(name) && !Object.hasOwn(provided, name)) missing.push(name);
+    if (!Object.hasOwn(provided, name)) missing.push(name);
   }
   return missing.sort();
 }

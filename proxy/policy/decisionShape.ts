@@ -1,6 +1,6 @@
 /**
- * Checks and completes the raw JSON a policy returned, in place (the object is
- * freshly parsed and owned by the caller, so no copy is made). Missing arrays
+ * Checks and completes the raw JSON a policy returned (freshly parsed and owned by
+ * the caller, so arrays are kept rather than copied). Missing arrays
  * become [], missing booleans false. Anything malformed throws: a limit with a
  * negative rate, an unknown PII class or a non-boolean `allow` is a policy or data
  * bug, and the engine turns it into `policy_error` (fail closed) rather than
@@ -68,8 +68,42 @@ function scoped<T extends RateLimit | Budget>(raw: Raw, name: string, numbers: r
   return value as T[];
 }
 
-/** Validates and completes a `gatehouse/request/decision` result. */
-export function requestDecisionOf(raw: unknown): RequestDecision {
+/**
+ * The part of a RequestDecision that depends only on the caller and the data
+ * (entrypoint `gatehouse/request/caller`). Deeply frozen: the engine shares one per
+ * principal across requests.
+ */
+export type CallerDecision = Readonly<Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens'>>;
+
+/** The part of a RequestDecision that depends on the request (entrypoint `gatehouse/request/verdict`). */
+export type RequestVerdict = Pick<RequestDecision, 'allow' | 'code' | 'reasons' | 'annotations'>;
+
+/** Validates a `gatehouse/request/caller` result into a new, deeply frozen CallerDecision. */
+export function callerDecisionOf(raw: unknown): CallerDecision {
+  if (!isObject(raw)) fail('', 'an object');
+  const maxTokens = raw.maxTokens;
+  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && (maxTokens as number) > 0)) {
+    fail('maxTokens', 'a positive integer');
+  }
+  if (raw.pseudonymize !== undefined && typeof raw.pseudonymize !== 'boolean') fail('pseudonymize', 'a boolean');
+  const allowedModels = raw.allowedModels === undefined || raw.allowedModels === null ? undefined : stringArray(raw, 'allowedModels');
+  const limits = scoped<RateLimit>(raw, 'limits', LIMIT_NUMBERS);
+  const budgets = scoped<Budget>(raw, 'budgets', BUDGET_NUMBERS);
+  for (const entry of limits) Object.freeze(entry);
+  for (const entry of budgets) Object.freeze(entry);
+  const caller: Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens'> = {
+    limits: Object.freeze(limits) as RateLimit[],
+    budgets: Object.freeze(budgets) as Budget[],
+    redact: Object.freeze(piiClasses(raw, 'redact')) as PiiClass[],
+    pseudonymize: raw.pseudonymize === true,
+  };
+  if (allowedModels !== undefined) caller.allowedModels = Object.freeze(allowedModels) as string[];
+  if (maxTokens !== undefined && maxTokens !== null) caller.maxTokens = maxTokens as number;
+  return Object.freeze(caller);
+}
+
+/** Validates and completes a `gatehouse/request/verdict` result (its arrays and annotations are kept, not copied). */
+export function requestVerdictOf(raw: unknown): RequestVerdict {
   if (!isObject(raw)) fail('', 'an object');
   if (typeof raw.allow !== 'boolean') fail('allow', 'a boolean');
   const reasons = stringArray(raw, 'reasons');
@@ -84,27 +118,10 @@ export function requestDecisionOf(raw: unknown): RequestDecision {
       annotations[key] = String(value);
     }
   }
-  const maxTokens = raw.maxTokens;
-  if (maxTokens !== undefined && maxTokens !== null && !(Number.isInteger(maxTokens) && (maxTokens as number) > 0)) {
-    fail('maxTokens', 'a positive integer');
-  }
-  if (raw.pseudonymize !== undefined && typeof raw.pseudonymize !== 'boolean') fail('pseudonymize', 'a boolean');
-  const allowedModels = raw.allowedModels === undefined || raw.allowedModels === null ? undefined : stringArray(raw, 'allowedModels');
-
-  const decision = raw as unknown as RequestDecision;
-  decision.reasons = reasons;
-  decision.limits = scoped<RateLimit>(raw, 'limits', LIMIT_NUMBERS);
-  decision.budgets = scoped<Budget>(raw, 'budgets', BUDGET_NUMBERS);
-  decision.redact = piiClasses(raw, 'redact');
-  decision.pseudonymize = raw.pseudonymize === true;
-  decision.annotations = annotations as Record<string, string>;
-  if (allowedModels === undefined) delete decision.allowedModels;
-  if (maxTokens === undefined || maxTokens === null) delete decision.maxTokens;
-  if (code === undefined) {
-    if (decision.allow) delete decision.code;
-    else decision.code = 'policy_denied';
-  }
-  return decision;
+  const verdict: RequestVerdict = { allow: raw.allow, reasons, annotations: annotations as Record<string, string> };
+  if (code !== undefined) verdict.code = code;
+  else if (!raw.allow) verdict.code = 'policy_denied';
+  return verdict;
 }
 
 /** Validates and completes a `gatehouse/response/decision` result. */

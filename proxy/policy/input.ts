@@ -18,9 +18,17 @@ export interface PolicyPrincipal {
 
 export interface PolicyMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
-  /** The message's text parts joined; images are left out. */
-  text: string;
+  /**
+   * The message's text parts joined; images are left out. Present for the roles in
+   * TEXT_ROLES only (what the caller and its tools supply): the system prompt and
+   * earlier answers are not sent, which keeps the input, and the work of parsing it
+   * on every request, small.
+   */
+  text?: string;
 }
+
+/** The roles whose text the request policy receives. */
+export const TEXT_ROLES: ReadonlySet<PolicyMessage['role']> = new Set(['user', 'tool']);
 
 /** The caller's counters in one scope, as the limit store last saw them. */
 export interface ScopeUsage {
@@ -84,7 +92,7 @@ export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput
   const messages: PolicyMessage[] = new Array(request.messages.length);
   for (let i = 0; i < request.messages.length; i++) {
     const message = request.messages[i]!;
-    messages[i] = { role: message.role, text: textOf(message.content) };
+    messages[i] = TEXT_ROLES.has(message.role) ? { role: message.role, text: textOf(message.content) } : { role: message.role };
   }
   const tools = request.tools === undefined ? [] : request.tools.map((tool) => tool.name);
   return {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { fileFromBundle } from './bundleArchive.js';
-import { REQUEST_ENTRYPOINT, RESPONSE_ENTRYPOINT } from './engine.js';
+import { ENTRYPOINTS } from './engine.js';
 
 const run = promisify(execFile);
 
@@ -77,7 +77,7 @@ export function locationsIn(output: string): SourceLocation[] {
 
 /**
  * Compiles the Rego under policiesDir (tests and output folders excluded) into a
- * WASM module with both Gatehouse entrypoints. OPA runs from policiesDir's parent
+ * WASM module with the Gatehouse entrypoints (ENTRYPOINTS). OPA runs from policiesDir's parent
  * with a relative path, because the module embeds source paths (for runtime error
  * locations): the output is then the same on every checkout, and CI can compare
  * it byte for byte. Throws PolicyCompileError with OPA's message and file:line
@@ -87,7 +87,7 @@ export async function compilePolicies(opa: string, policiesDir: string): Promise
   const workDir = await mkdtemp(join(tmpdir(), 'gatehouse-opa-'));
   const bundlePath = join(workDir, 'bundle.tar.gz');
   try {
-    const args = ['build', '-t', 'wasm', '-e', REQUEST_ENTRYPOINT, '-e', RESPONSE_ENTRYPOINT, '--ignore', '*_test.rego'];
+    const args = ['build', '-t', 'wasm', ...ENTRYPOINTS.flatMap((name) => ['-e', name]), '--ignore', '*_test.rego'];
     for (const dir of OUTPUT_DIRS) args.push('--ignore', dir);
     const absolute = resolve(policiesDir);
     args.push('-o', bundlePath, basename(absolute));

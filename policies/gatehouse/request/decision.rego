@@ -1,6 +1,7 @@
-# Entrypoint gatehouse/request/decision: the RequestDecision for one request
-# (schema: docs/policies.md, proxy/policy/decision.ts). Packs contribute denials
-# and annotations; this file only assembles them. A new pack is added here, by name.
+# The RequestDecision for one request (schema: docs/policies.md,
+# proxy/policy/decision.ts), compiled as two entrypoints, gatehouse/request/caller
+# and gatehouse/request/verdict (see below). Packs contribute denials and
+# annotations; this file only assembles them. A new pack is added here, by name.
 package gatehouse.request
 
 import data.gatehouse.packs.generic
@@ -48,17 +49,32 @@ annotations := object.union_n([
 	{"tenant.settings": "defaults" | not tenant.known; tenant.config},
 ])
 
+# The decision is built from two parts, which the proxy evaluates as two entrypoints:
+#
+# - caller: what applies to this caller (limits, budgets, redaction, models, max
+#   tokens). It must read nothing but input.principal and data: the proxy evaluates
+#   it with an input holding only the principal, and memoizes the result per
+#   principal until the next policy or data reload (test_caller_reads_only_the_principal
+#   checks this). A rule here that read input.request would be undefined in the proxy.
+# - verdict: what this request gets (allow, code, reasons, annotations).
+#
+# decision, their union, is the documented RequestDecision (docs/policies.md).
 # Optional fields (code, allowedModels, maxTokens) are null when they do not apply;
 # the proxy reads null as absent.
-decision := {
-	"allow": count(denials) == 0,
-	"code": code,
-	"reasons": reasons,
+caller := {
 	"limits": scopes.limits,
 	"budgets": scopes.budgets,
 	"redact": redact,
 	"pseudonymize": pseudonymize,
 	"allowedModels": allowed_models,
 	"maxTokens": max_tokens,
+}
+
+verdict := {
+	"allow": count(denials) == 0,
+	"code": code,
+	"reasons": reasons,
 	"annotations": annotations,
 }
+
+decision := object.union(caller, verdict)

@@ -42,18 +42,9 @@ recommendation_tickers := concat("", [
 	`|\b[A-Z]{2,5}\b[^.!?\n]{0,40}?\bis\s+an?\s+(?:strong\s+|clear\s+|great\s+)?(?:buy|sell)\b`,
 ])
 
-# Words one of which every recommendation pattern needs (a cheap native pre-check).
-recommendation_anchors := ["should", "ought", "need", "recommend", "suggest", "advise", "advice", "buy", "sell", "short"]
+recommendation(t) if text.matches(recommendation_any_case, t)
 
-recommendation(t) if {
-	text.mentions_any(t, recommendation_anchors)
-	text.matches(recommendation_any_case, t)
-}
-
-recommendation(t) if {
-	text.mentions_any(t, recommendation_anchors)
-	text.matches(recommendation_tickers, t)
-}
+recommendation(t) if text.matches(recommendation_tickers, t)
 
 block contains {
 	"priority": 10,
@@ -69,8 +60,6 @@ block contains {
 # Promissory or exaggerated claims about performance ("guaranteed to double").
 promissory_pattern := `(?i)\b(?:is|are)\s+guaranteed\s+to\s+(?:rise|go\s+up|double|triple|grow|increase|outperform|make\s+money)\b|\bwill\s+(?:definitely|certainly|surely)\s+(?:rise|go\s+up|double|triple|grow|increase|outperform)\b|\byou\s+(?:can't|cannot|can\s+not|won't|will\s+not)\s+lose\b|\bguaranteed\s+(?:returns?|profits?|gains?)\s+of\b`
 
-promissory_anchors := ["guaranteed", "definitely", "certainly", "surely", "lose"]
-
 block contains {
 	"priority": 20,
 	"code": "promissory_statement",
@@ -79,7 +68,6 @@ block contains {
 } if {
 	switches.promissory_statement == true
 	some t in texts
-	text.mentions_any(t, promissory_anchors)
 	text.matches(promissory_pattern, t)
 }
 

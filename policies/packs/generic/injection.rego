@@ -29,16 +29,14 @@ scanned_text := concat("\n", [message.text |
 	is_string(message.text)
 ])
 
-# Every alternative of injection_pattern contains one of these substrings (in lower
-# case), so text without any of them skips the regex after a cheap native check.
-# Keep it a superset when editing the pattern: a missing anchor is a bypass.
-injection_anchors := ["instruction", "prompt", "rules", "direction", "guideline", "message", "now", "restriction", "filter", "polic", "<"]
-
+# No native pre-check (such as contains() over a list of anchor words) before the
+# regex: in the WASM build every contains() is a naive scan of the whole text, and
+# eleven of them cost more than the one host regex pass on a short text and several
+# times more on a long one (bench/policy.ts).
 default injection_suspected := false
 
 injection_suspected if {
 	injection_mode != "off"
-	text.mentions_any(scanned_text, injection_anchors)
 	text.matches(injection_pattern, scanned_text)
 }
 
