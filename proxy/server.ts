@@ -11,7 +11,6 @@ import { handleChat } from './pipeline/chat.js';
 import type { Operation, RequestContext } from './pipeline/context.js';
 import type { PipelineDeps } from './pipeline/deps.js';
 import { handleEmbeddings } from './pipeline/embeddings.js';
-import { failRequest } from './pipeline/finish.js';
 import { handleModels } from './pipeline/models.js';
 import { NodeSink } from './nodeSink.js';
 import type { Telemetry } from './telemetry/sdk.js';
@@ -74,15 +73,16 @@ async function modelCall(req: IncomingMessage, res: ServerResponse, options: Ser
   const operation: Operation = path === '/v1/embeddings' ? 'embeddings' : 'chat';
   const ctx = startContext(req, res, options, wire, operation, path);
   const sink = new NodeSink(res);
-  let parsed: unknown;
-  try {
-    parsed = await readJsonBody(req, options.deps.config.server.maxBodyBytes);
-  } catch (error) {
-    // The rest of an oversized body is not read: close the connection after answering.
-    if (error instanceof GatehouseError && error.code === 'request_too_large') res.setHeader('connection', 'close');
-    return failRequest(ctx, options.deps, sink, error);
-  }
-  const body = () => parsed;
+  // Read only once the caller is identified: an unknown key never makes the gateway buffer a body.
+  const body = async (): Promise<unknown> => {
+    try {
+      return await readJsonBody(req, options.deps.config.server.maxBodyBytes);
+    } catch (error) {
+      // The rest of an oversized body is not read: close the connection after answering.
+      if (error instanceof GatehouseError && error.code === 'request_too_large') res.setHeader('connection', 'close');
+      throw error;
+    }
+  };
   if (operation === 'embeddings') return handleEmbeddings(ctx, options.deps, openaiWire, body, sink);
   return handleChat(ctx, options.deps, body, sink);
 }

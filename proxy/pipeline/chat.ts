@@ -14,10 +14,10 @@ import { guardResponse } from './guardResponse.js';
 import { relayStream, type OpenStream } from './relay.js';
 import type { ResponseSink } from './sink.js';
 
-export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: () => unknown, sink: ResponseSink): Promise<void> {
+export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
     const identity = identify(ctx, deps);
-    const request = ctx.wire.decodeChat(body());
+    const request = ctx.wire.decodeChat(await body());
     ctx.chat = request;
     const allowed = authorizeModel(ctx, deps, identity, request.model, 'chat');
     const { request: upstream, route } = await enforceRequest(ctx, deps, request, allowed);

@@ -10,10 +10,10 @@ import { enforceEmbeddings } from './enforce.js';
 import { failRequest, finishRequest } from './finish.js';
 import type { ResponseSink } from './sink.js';
 
-export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, wire: EmbeddingsWire, body: () => unknown, sink: ResponseSink): Promise<void> {
+export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, wire: EmbeddingsWire, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
     const identity = identify(ctx, deps);
-    const decoded = wire.decodeEmbeddings(body());
+    const decoded = wire.decodeEmbeddings(await body());
     ctx.embeddings = decoded;
     const allowed = authorizeModel(ctx, deps, identity, decoded.model, 'embeddings');
     const { request, route } = await enforceEmbeddings(ctx, deps, decoded, allowed);

@@ -57,8 +57,8 @@ function requestAttributes(ctx: RequestContext, durationMs: number, captureConte
   if (ctx.prompt?.version) a[A.promptVersion] = ctx.prompt.version;
   if (ctx.requestedModel) {
     a[A.requestModel] = ctx.requestedModel;
-    a[A.routeAlias] = ctx.requestedModel;
   }
+  if (ctx.routeTable) a[A.routeAlias] = ctx.routeTable.alias;
   const chat = ctx.chat;
   if (chat) {
     a[A.requestStream] = chat.stream;
@@ -168,18 +168,19 @@ function emitAttempts(ctx: RequestContext, tracer: Tracer): void {
 }
 
 function recordMetrics(ctx: RequestContext, durationMs: number, metrics: GatewayMetrics): void {
-  const labels: Attributes = {
-    [A.tenant]: ctx.principal?.tenant ?? 'unknown',
-    [A.requestModel]: ctx.requestedModel ?? 'unknown',
-    [A.operation]: ctx.operation,
-    [A.clientWire]: ctx.wire.name,
-  };
-  metrics.requests.add(1, { ...labels, [A.outcome]: ctx.outcome, [A.errorCode]: ctx.error?.code ?? 'none' });
-  metrics.duration.record(durationMs / 1000, labels);
-  if (ctx.firstTokenMs !== undefined) metrics.timeToFirstToken.record(ctx.firstTokenMs / 1000, labels);
-  if (ctx.usage) metrics.recordTokens(labels, ctx.usage.inputTokens, ctx.usage.outputTokens, ctx.cost?.usd ?? 0, ctx.cost?.priceKnown ?? false);
+  const usage = ctx.usage;
+  metrics.recordRequest(
+    // A configured alias, never the client's free text: metric labels stay bounded.
+    { tenant: ctx.principal?.tenant ?? 'unknown', model: ctx.routeTable?.alias ?? 'unknown', operation: ctx.operation, wire: ctx.wire.name },
+    {
+      outcome: ctx.outcome,
+      errorCode: ctx.error?.code ?? 'none',
+      durationS: durationMs / 1000,
+      ttftS: ctx.firstTokenMs === undefined ? undefined : ctx.firstTokenMs / 1000,
+      usage: usage ? { input: usage.inputTokens, output: usage.outputTokens, costUsd: ctx.cost?.usd ?? 0, priceKnown: ctx.cost?.priceKnown ?? false } : undefined,
+    },
+  );
   for (const attempt of ctx.attempts) {
-    if (attempt.outcome === 'skipped') continue;
-    metrics.attempts.add(1, { [A.routeTarget]: attempt.target.id, [A.attemptOutcome]: attempt.outcome, [A.failoverReason]: attempt.reason ?? 'none' });
+    if (attempt.outcome !== 'skipped') metrics.recordAttempt(attempt.target.id, attempt.outcome, attempt.reason ?? 'none');
   }
 }

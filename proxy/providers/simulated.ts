@@ -8,7 +8,7 @@ import { countTokens } from 'gpt-tokenizer';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Message, StreamEvent, ToolCall, ToolDefinition } from '../canonical.js';
 import type { Fault, SimulatedProviderConfig } from '../config/schema.js';
 import { sleep } from '../time.js';
-import { UpstreamFailure, type AttemptOptions, type Provider } from './types.js';
+import { reasonForStatus, UpstreamFailure, type AttemptOptions, type Provider } from './types.js';
 
 const WORDS = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'a', 'lazy', 'dog', 'and', 'then', 'runs', 'back', 'home', 'to', 'rest'];
 
@@ -80,8 +80,7 @@ export class SimulatedProvider implements Provider {
     switch (fault.kind) {
       case 'status': {
         const status = fault.status ?? 500;
-        const reason = status === 429 ? 'rate_limited' : status === 529 || status === 503 ? 'overloaded' : status >= 500 ? 'server_error' : 'client_error';
-        throw new UpstreamFailure(reason, `${this.name} answered ${status}`, {
+        throw new UpstreamFailure(reasonForStatus(status), `${this.name} answered ${status}`, {
           upstreamStatus: status,
           ...(fault.retryAfterSeconds !== undefined ? { retryAfterMs: fault.retryAfterSeconds * 1000 } : {}),
         });

@@ -46,6 +46,8 @@ export type FailureReason =
   | 'bad_response'
   | 'stream_cut'
   | 'client_error'
+  /** The upstream refused the gateway's own provider key (401/403): another target may still serve. */
+  | 'upstream_auth'
   | 'cancelled';
 
 const RETRYABLE: ReadonlySet<FailureReason> = new Set([
@@ -56,6 +58,7 @@ const RETRYABLE: ReadonlySet<FailureReason> = new Set([
   'connect_error',
   'bad_response',
   'stream_cut',
+  'upstream_auth',
 ]);
 
 function codeFor(reason: FailureReason): ErrorCode {
@@ -107,6 +110,7 @@ export class UpstreamFailure extends GatehouseError {
 /** Classifies an upstream HTTP status into a failure reason. */
 export function reasonForStatus(status: number): FailureReason {
   if (status === 429) return 'rate_limited';
+  if (status === 401 || status === 403) return 'upstream_auth';
   if (status === 529 || status === 503) return 'overloaded';
   if (status === 408 || status === 504) return 'timeout';
   if (status >= 500) return 'server_error';

@@ -107,7 +107,7 @@ function exhausted(route: Route, attempts: readonly AttemptRecord[], last: Upstr
   const waitMs = Math.min(...route.targets.map((t) => t.breaker.waitMs(now)));
   const tried = attempts.filter((a) => a.outcome === 'failed');
   const detail = tried.length === 0 ? 'every target is resting (circuit open or Retry-After)' : tried.map((a) => `${a.target.id}: ${a.reason}`).join('; ');
-  const code = last?.reason === 'timeout' && tried.every((a) => a.reason === 'timeout') ? 'upstream_timeout' : last?.reason === 'bad_response' || last?.reason === 'stream_cut' ? 'upstream_error' : 'upstream_unavailable';
+  const code = last?.reason === 'timeout' && tried.every((a) => a.reason === 'timeout') ? 'upstream_timeout' : last?.reason === 'bad_response' || last?.reason === 'stream_cut' || last?.reason === 'upstream_auth' ? 'upstream_error' : 'upstream_unavailable';
   return new GatehouseError(code, `no upstream could serve model '${route.alias}' (${detail})`, {
     cause: last,
     ...(waitMs > 0 && Number.isFinite(waitMs) ? { retryAfterSeconds: Math.ceil(waitMs / 1000) } : {}),

@@ -114,6 +114,25 @@ describe('failover', () => {
     expect(gw.requestSpans().at(-1)!.attributes['gatehouse.route.attempts']).toBe(2);
   });
 
+  it('answers 503 with Retry-After when every target is rate limited', async () => {
+    primary.script({ kind: 'status', status: 429, retryAfter: '1' });
+    secondary.script({ kind: 'status', status: 429, retryAfter: '1' });
+    const response = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.keys['k-acme']}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    expect((await response.json()) as unknown).toMatchObject({ error: { code: 'upstream_unavailable' } });
+    // Both targets rest now: the next request is refused without calling either.
+    const again = await openaiClient(gw).chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hello' }] }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ status: 503, code: 'upstream_unavailable' });
+    expect(primary.count() + secondary.count()).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+  });
+
   it('does not fail over on a client error from the upstream, and passes its status on', async () => {
     primary.script({ kind: 'status', status: 400, message: 'bad things' });
     const error = await openaiClient(gw)
