@@ -98,6 +98,7 @@ describe('export, verification of exports, retention', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^OK .* 30 records/);
     if (!python) {
+      if (process.env.CI) throw new Error('python3 with duckdb and cryptography is required in CI (.ci/run installs them)');
       console.warn('skipped Python verifier: python3 with duckdb and cryptography not found (CI: pip install duckdb cryptography)');
       return;
     }
