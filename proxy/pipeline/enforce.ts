@@ -62,7 +62,13 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
       }
     }
   }
-  if (deps.limits && enforcement.decision) await reserve(ctx, deps.limits, enforcement.decision, estimateRequestTokens(upstream));
+  if (deps.limits && enforcement.decision) {
+    const estimatedTokens = estimateRequestTokens(upstream);
+    // Held against USD budgets until settled, so a burst cannot slip past a nearly spent budget.
+    // Priced as output (the dearer side): a conservative hold, corrected by settle.
+    const held = deps.prices.costOf([allowedRoute.targets[0]?.model], { inputTokens: 0, outputTokens: estimatedTokens, cachedInputTokens: 0, cacheWriteTokens: 0 });
+    await reserve(ctx, deps.limits, enforcement.decision, estimatedTokens, held.usd);
+  }
   return { request: upstream, route: allowedRoute };
 }
 
@@ -84,8 +90,8 @@ export async function enforceEmbeddings(ctx: RequestContext, deps: PipelineDeps,
 }
 
 /** Reserves the decision's limits and budgets, or throws 429 / 503 with the headers the client needs. */
-export async function reserve(ctx: RequestContext, limits: LimitStore, decision: RequestDecision, estimatedTokens: number): Promise<void> {
-  const result = await limits.reserve({ limits: decision.limits, budgets: decision.budgets, estimatedTokens });
+export async function reserve(ctx: RequestContext, limits: LimitStore, decision: RequestDecision, estimatedTokens: number, estimatedCostUsd = 0): Promise<void> {
+  const result = await limits.reserve({ limits: decision.limits, budgets: decision.budgets, estimatedTokens, estimatedCostUsd });
   if (!result.ok) {
     if (result.code !== 'limits_unavailable') ctx.annotations[A.limitScope] = result.scope.scope;
     throw limitError(result);
