@@ -39,11 +39,21 @@ export class AttemptBuffer {
 
   /** Removes and returns the attempts of the request span `traceId`/`spanId`, sorted by attempt number. */
   take(traceId: string, spanId: string): Attempt[] {
-    const key = `${traceId}${spanId}`;
-    const entry = this.waiting.get(key);
-    if (entry === undefined) return [];
-    this.waiting.delete(key);
-    return entry.attempts.sort(order);
+    const attempts = this.peek(traceId, spanId);
+    this.waiting.delete(`${traceId}${spanId}`);
+    return attempts;
+  }
+
+  /** The attempts of the request span `traceId`/`spanId`, sorted by attempt number, left in the buffer (see remove). */
+  peek(traceId: string, spanId: string): Attempt[] {
+    if (this.waiting.size === 0) return [];
+    const entry = this.waiting.get(`${traceId}${spanId}`);
+    return entry === undefined ? [] : entry.attempts.sort(order);
+  }
+
+  /** Drops the attempts of the request span `traceId`/`spanId` (once its record is committed). */
+  remove(traceId: string, spanId: string): void {
+    if (this.waiting.size > 0) this.waiting.delete(`${traceId}${spanId}`);
   }
 
   get size(): number { return this.waiting.size; }

@@ -6,10 +6,32 @@
  */
 import { AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
 import { AUDIT_COLUMNS, type AuditColumn, type AuditRecord, type RecordValue } from './columns.js';
+import { CANONICAL_KEYS, canonicalIndex, type RecordValues } from './hashChain.js';
 import type { AttributeValue, ReceivedSpan } from '../otlp/spans.js';
 
 const STATUS = ['unset', 'ok', 'error'];
 const ATTRIBUTE_COLUMNS = AUDIT_COLUMNS.filter((c) => c.attribute !== undefined);
+/** Attribute columns with their position in the record values. */
+const ATTRIBUTE_SLOTS = ATTRIBUTE_COLUMNS.map((column) => ({ column, attribute: column.attribute as string, slot: canonicalIndex(column.name) }));
+const SLOT = {
+  recordType: canonicalIndex('record_type'), receivedAt: canonicalIndex('received_at'), traceId: canonicalIndex('trace_id'),
+  spanId: canonicalIndex('span_id'), parentSpanId: canonicalIndex('parent_span_id'), spanName: canonicalIndex('span_name'),
+  spanStatus: canonicalIndex('span_status'), startTime: canonicalIndex('start_time'), endTime: canonicalIndex('end_time'),
+  serviceName: canonicalIndex('service_name'), serviceInstanceId: canonicalIndex('service_instance_id'),
+  attempts: canonicalIndex('attempts'), details: canonicalIndex('details'),
+};
+
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The text as valid Unicode: a lone UTF-16 surrogate (possible in OTLP/JSON
+ * input, never in UTF-8) becomes U+FFFD, which is what UTF-8 storage holds, so
+ * the hashed value and the stored value are the same text.
+ */
+export function wellFormed(s: string): string {
+  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
+}
 
 export function isAuditSpan(span: ReceivedSpan): boolean {
   const marker = span.attributes.get(AUDIT_MARKER);
@@ -25,7 +47,7 @@ function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue
   if (v === undefined || v === null) return null;
   switch (column.type) {
     case 'VARCHAR':
-      return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return typeof v === 'string' ? wellFormed(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
     case 'BIGINT': {
       const n = typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' ? Number(v) : NaN;
       return Number.isSafeInteger(n) ? n : null;
@@ -37,15 +59,15 @@ function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue
     case 'BOOLEAN':
       return typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
     case 'VARCHAR[]':
-      if (Array.isArray(v)) return v.filter((e) => e !== null).map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
-      return typeof v === 'string' ? [v] : null;
+      if (Array.isArray(v)) return v.filter((e) => e !== null).map((e) => (typeof e === 'string' ? wellFormed(e) : JSON.stringify(e)));
+      return typeof v === 'string' ? [wellFormed(v)] : null;
     default:
       return null;
   }
 }
 
 function text(v: AttributeValue | undefined): string | null {
-  return typeof v === 'string' ? v : null;
+  return typeof v === 'string' ? wellFormed(v) : null;
 }
 
 /** An upstream attempt as it appears in the `attempts` JSON. */
@@ -76,27 +98,28 @@ export interface RecordOptions {
   storeContent: boolean;
 }
 
-/** The unchained record for an audit span (chain columns are filled by HashChain). */
-export function recordOf(span: ReceivedSpan, attempts: Attempt[], receivedAt: number, options: RecordOptions): AuditRecord {
-  const record: AuditRecord = {
-    record_type: 'request',
-    received_at: receivedAt,
-    trace_id: span.traceId,
-    span_id: span.spanId,
-    parent_span_id: span.parentSpanId === '' ? null : span.parentSpanId,
-    span_name: span.name,
-    span_status: STATUS[span.statusCode] ?? 'unset',
-    start_time: micros(span.startUnixNano),
-    end_time: micros(span.endUnixNano),
-    service_name: text(span.resource.get('service.name')),
-    service_instance_id: text(span.resource.get('service.instance.id')),
-    attempts: attempts.length === 0 ? null : JSON.stringify(attempts),
-    details: null,
-  };
-  for (const column of ATTRIBUTE_COLUMNS) {
-    record[column.name] = column.content && !options.storeContent ? null : coerce(column, span.attributes.get(column.attribute as string));
+/** The unchained record for an audit span, as values in CANONICAL_KEYS order (chain columns are filled by HashChain). */
+export function requestValues(span: ReceivedSpan, attempts: Attempt[], receivedAt: number, options: RecordOptions): RecordValues {
+  const values: RecordValues = new Array<RecordValue>(CANONICAL_KEYS.length).fill(null);
+  values[SLOT.recordType] = 'request';
+  values[SLOT.receivedAt] = receivedAt;
+  values[SLOT.traceId] = span.traceId;
+  values[SLOT.spanId] = span.spanId;
+  values[SLOT.parentSpanId] = span.parentSpanId === '' ? null : wellFormed(span.parentSpanId);
+  values[SLOT.spanName] = wellFormed(span.name);
+  values[SLOT.spanStatus] = STATUS[span.statusCode] ?? 'unset';
+  values[SLOT.startTime] = micros(span.startUnixNano);
+  values[SLOT.endTime] = micros(span.endUnixNano);
+  values[SLOT.serviceName] = text(span.resource.get('service.name'));
+  values[SLOT.serviceInstanceId] = text(span.resource.get('service.instance.id'));
+  values[SLOT.attempts] = attempts.length === 0 ? null : wellFormed(JSON.stringify(attempts));
+  const attributes = span.attributes;
+  for (const { column, attribute, slot } of ATTRIBUTE_SLOTS) {
+    if (column.content && !options.storeContent) continue;
+    const v = attributes.get(attribute);
+    if (v !== undefined && v !== null) values[slot] = coerce(column, v);
   }
-  return record;
+  return values;
 }
 
 /** A chain record that is not a request (e.g. a retention deletion): only `details` and times are set. */

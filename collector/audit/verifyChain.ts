@@ -19,8 +19,8 @@ export interface Failure { seq: number; reason: FailureReason; detail: string }
 export interface ChainRow {
   record: AuditRecord;
   link: boolean;
-  /** Canonical JSON computed by the source (fast path); when its hash differs, `full()` gives the row for the exact check. */
-  canonical?: string;
+  /** Canonical JSON (text or UTF-8 bytes) computed by the source (fast path); when its hash differs, `full()` gives the row for the exact check. */
+  canonical?: string | Uint8Array;
   full?: () => Promise<AuditRecord>;
 }
 

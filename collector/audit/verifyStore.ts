@@ -5,7 +5,7 @@
  * pins); keys recorded only in the database are not trusted.
  */
 import type { AuditDatabase } from '../store/auditDatabase.js';
-import { streamChainRowsFast } from '../store/chainRows.js';
+import { withChainRows } from '../store/chainRows.js';
 import type { Checkpoint } from './signing.js';
 import { verifyChain, type VerifyReport } from './verifyChain.js';
 
@@ -33,12 +33,8 @@ export async function verifyStore(db: AuditDatabase, trustedKeys: ReadonlyMap<st
   const connection = await db.connect();
   const lookup = await db.connect();
   try {
-    return await verifyChain(streamChainRowsFast(connection, 'audit_records', lookup), {
-      chainId,
-      checkpoints: await loadCheckpoints(db),
-      publicKeys: trustedKeys,
-      anchors: await retentionAnchors(db),
-    });
+    const ctx = { chainId, checkpoints: await loadCheckpoints(db), publicKeys: trustedKeys, anchors: await retentionAnchors(db) };
+    return await withChainRows(connection, 'audit_records', lookup, {}, (rows) => verifyChain(rows, ctx));
   } finally {
     connection.closeSync();
     lookup.closeSync();

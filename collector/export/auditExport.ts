@@ -88,10 +88,19 @@ export async function exportAudit(db: AuditDatabase, writer: AuditWriter, option
   const out = (p: string): string => sqlString(join(options.outDir, p));
   const connection = await db.connect();
   try {
-    await connection.run(
-      `COPY (SELECT *, strftime(received_at, '%Y-%m-%d') AS date FROM audit_records WHERE ${seqRange}${tenantFilter} ORDER BY seq)
-       TO ${out('records')} (${copyOptions}, PARTITION_BY (date), FILENAME_PATTERN 'records_{i}')`,
+    // One COPY per day: received_at grows with seq, so each day is a contiguous seq range, read without a sort.
+    // Rows are written in stored order, which is seq order for a store this collector wrote; readers sort by seq.
+    const days = first === undefined ? [] : await db.query(
+      `SELECT strftime(received_at, '%Y-%m-%d') AS day, min(seq) AS lo, max(seq) AS hi FROM audit_records WHERE ${seqRange}${tenantFilter} GROUP BY 1 ORDER BY 2`,
     );
+    for (const { day, lo, hi } of days) {
+      const dayDir = join(options.outDir, 'records', `date=${String(day)}`);
+      await mkdir(dayDir, { recursive: true });
+      await connection.run(
+        `COPY (SELECT * FROM audit_records WHERE seq BETWEEN ${Number(lo)} AND ${Number(hi)}${tenantFilter})
+         TO ${sqlString(join(dayDir, `records_0.${ext}`))} (${copyOptions})`,
+      );
+    }
     if (options.tenant !== undefined) {
       await connection.run(
         `COPY (SELECT chain_id, seq, prev_hash, hash FROM audit_records WHERE ${seqRange} AND ${TENANT} IS DISTINCT FROM ${sqlString(options.tenant)} ORDER BY seq)

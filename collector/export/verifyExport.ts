@@ -6,7 +6,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { streamChainRowsFast } from '../store/chainRows.js';
+import { streamChainRowsFast, withChainRows } from '../store/chainRows.js';
 import { verifyChain, type VerifyReport } from '../audit/verifyChain.js';
 import { sha256File } from './auditExport.js';
 import { checkFiles, readManifest } from './manifest.js';
@@ -40,13 +40,11 @@ export async function verifyExport(dir: string, pinnedKeys?: ReadonlyMap<string,
     if (records.length > 0) parts.push(`SELECT *, false AS _link FROM read_parquet(${sqlList(records)}, hive_partitioning = false)`);
     if (links.length > 0) parts.push(`SELECT *, true AS _link FROM read_parquet(${sqlList(links)})`);
     const relation = `(${parts.join(' UNION ALL BY NAME ')})`;
-    const report: ExportVerifyReport = await verifyChain(streamChainRowsFast(connection, relation, lookup, { linkFlag: '_link' }), {
-      chainId: manifest.chain_id,
-      checkpoints: manifest.checkpoints,
-      publicKeys,
-      acceptAnyStart: true,
-      requireSignedEnd: true,
-    });
+    const ctx = { chainId: manifest.chain_id, checkpoints: manifest.checkpoints, publicKeys, acceptAnyStart: true, requireSignedEnd: true };
+    // Records and links interleave by seq, so a tenant export is read sorted; a full export in stored (file) order.
+    const report: ExportVerifyReport = links.length > 0
+      ? await verifyChain(streamChainRowsFast(connection, relation, lookup, { linkFlag: '_link', sorted: true }), ctx)
+      : await withChainRows(connection, relation, lookup, { linkFlag: '_link' }, (rows) => verifyChain(rows, ctx));
     if (report.ok && (report.firstSeq !== (manifest.first_seq ?? undefined) || report.lastSeq !== (manifest.last_seq ?? undefined))) {
       report.ok = false;
       report.failure = { seq: report.lastSeq ?? 0, reason: 'missing', detail: `the manifest covers seq ${manifest.first_seq}..${manifest.last_seq}, the files ${report.firstSeq}..${report.lastSeq}` };

@@ -10,6 +10,16 @@ import { migrate } from './schema.js';
 
 export type Row = Record<string, unknown>;
 
+/**
+ * WAL size that triggers a DuckDB checkpoint (default 16MB). A checkpoint
+ * re-compresses the table's last, partly filled row group (up to 122,880 rows)
+ * and pauses commits meanwhile, so with 16MB (about 13,000 records) ingest
+ * spends more time re-compressing than appending. At 256MB a checkpoint writes
+ * about two row groups' worth of new records; the price is a larger WAL to
+ * replay after a crash (seconds) and a pause of a second or two per checkpoint.
+ */
+const CHECKPOINT_THRESHOLD = '256MB';
+
 /** Converts DuckDB JS values to plain values: BIGINT -> number (when safe) else string; Date stays Date. */
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
@@ -31,7 +41,7 @@ export class AuditDatabase {
   /** Opens (and in read-write mode creates and migrates) the store at `file`. */
   static async open(file: string, options: { readOnly?: boolean } = {}): Promise<AuditDatabase> {
     const readOnly = options.readOnly ?? false;
-    const instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    const instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : { checkpoint_threshold: CHECKPOINT_THRESHOLD });
     const connection = await instance.connect();
     const db = new AuditDatabase(file, instance, connection, await instance.connect(), readOnly);
     if (!readOnly) {

@@ -6,17 +6,22 @@
  * trace_id + span_id, tracked in `span_keys`, also across restarts) are skipped.
  * Every `checkpointEvery` records, and every `checkpointIntervalMs` while
  * unsigned records exist, the head is signed.
+ *
+ * De-duplication is optimistic: a transaction first inserts all its span keys
+ * into `span_keys` (primary key) and builds its records while DuckDB does so.
+ * When a key is already there, the insert fails, the transaction rolls back and
+ * is redone with an INSERT ... ON CONFLICT DO NOTHING RETURNING that names the
+ * new keys (slower, and needed only for resent batches).
  */
-import { listValue, LIST, VARCHAR } from '@duckdb/node-api';
-import { eventRecord, isAuditSpan, recordOf } from '../audit/auditRecord.js';
+import { eventRecord, isAuditSpan, requestValues } from '../audit/auditRecord.js';
 import { AttemptBuffer, isAttemptSpan } from '../audit/attempts.js';
 import type { AuditRecord } from '../audit/columns.js';
-import { GENESIS_HASH, HashChain } from '../audit/hashChain.js';
+import { GENESIS_HASH, HashChain, valuesOf, type ChainedRecord } from '../audit/hashChain.js';
 import { signCheckpoint, type Checkpoint, type SigningKey } from '../audit/signing.js';
 import type { ReceivedSpan } from '../otlp/spans.js';
-import { addRollups, rollupsOf } from '../rollups/costRollups.js';
+import { addRollups } from '../rollups/costRollups.js';
 import type { AuditDatabase } from './auditDatabase.js';
-import { appendRecords, tableColumns } from './recordAppender.js';
+import { appendRecords } from './recordAppender.js';
 
 export interface WriterOptions {
   /** Sign a checkpoint after this many records (N). Default 1000. */
@@ -38,6 +43,12 @@ export interface IngestResult {
 
 interface Pending { spans: ReceivedSpan[]; resolve(r: IngestResult): void; reject(e: unknown): void }
 
+/** What one transaction recorded: a result per export, and the spans that became records. */
+interface Recorded { results: IngestResult[]; spans: ReceivedSpan[] }
+
+/** The optimistic span-key insert failed (normally: a key was already recorded). */
+class KnownSpanKeys extends Error {}
+
 export class AuditWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private pending: Pending[] = [];
@@ -50,7 +61,6 @@ export class AuditWriter {
     readonly db: AuditDatabase,
     private readonly key: SigningKey,
     private readonly chain: HashChain,
-    private columns: Array<{ name: string; type: string }>,
     private lastCheckpointSeq: number,
     private lastReceivedAt: number,
     private readonly options: Required<WriterOptions>,
@@ -64,7 +74,7 @@ export class AuditWriter {
     const last = head[0];
     const chain = new HashChain(chainId, last ? Number(last.seq) : 0, last ? String(last.hash) : GENESIS_HASH);
     const writer = new AuditWriter(
-      db, key, chain, await tableColumns(db.connection), Number(signed[0]?.seq ?? 0), last ? Number(last.received_at) : 0,
+      db, key, chain, Number(signed[0]?.seq ?? 0), last ? Number(last.received_at) : 0,
       { checkpointEvery: 1000, checkpointIntervalMs: 10_000, storeContent: true, ...options },
     );
     writer.timer = setInterval(() => void writer.checkpoint().catch(() => undefined), writer.options.checkpointIntervalMs);
@@ -106,8 +116,9 @@ export class AuditWriter {
     try {
       await this.db.transaction(async () => {
         await alongside?.();
-        this.chain.append(record);
-        await appendRecords(this.db.connection, this.columns, [record]);
+        const chained = this.chain.appendValues(valuesOf(record));
+        Object.assign(record, { chain_id: this.chain.chainId, seq: chained.seq, prev_hash: before.hash, hash: chained.hash });
+        await appendRecords(this.db.connection, [chained]);
         await this.signHeadLocked();
       });
     } catch (error) {
@@ -167,50 +178,88 @@ export class AuditWriter {
     this.pending = [];
     if (batch.length === 0) return;
     const before = { seq: this.chain.lastSeq, hash: this.chain.lastHash, checkpoint: this.lastCheckpointSeq };
-    try {
-      const results = await this.db.transaction(() => this.record(batch));
-      batch.forEach((p, i) => p.resolve(results[i] as IngestResult));
-    } catch (error) {
+    const restore = (): void => {
       this.chain.reset(before.seq, before.hash);
       this.lastCheckpointSeq = before.checkpoint;
+    };
+    const audit = batch.map((p) => this.auditSpansOf(p.spans));
+    try {
+      let recorded: Recorded;
+      try {
+        recorded = await this.db.transaction(() => this.record(audit, 'optimistic'));
+      } catch (error) {
+        if (!(error instanceof KnownSpanKeys)) throw error;
+        restore();
+        recorded = await this.db.transaction(() => this.record(audit, 'checked'));
+      }
+      for (const span of recorded.spans) this.attempts.remove(span.traceId, span.spanId);
+      batch.forEach((p, i) => p.resolve(recorded.results[i] as IngestResult));
+    } catch (error) {
+      restore();
       for (const p of batch) p.reject(error);
     }
   }
 
-  private async record(batch: Pending[]): Promise<IngestResult[]> {
-    const perBatch = batch.map((p) => {
-      const audit: ReceivedSpan[] = [];
-      for (const span of p.spans) {
-        if (isAuditSpan(span)) audit.push(span);
-        else if (isAttemptSpan(span)) this.attempts.add(span);
-      }
-      return audit;
-    });
-    const keys = [...new Set(perBatch.flat().map((s) => s.traceId + s.spanId))];
-    const fresh = new Set<string>();
-    if (keys.length > 0) {
-      const inserted = await this.db.connection.runAndReadAll(
-        'INSERT INTO span_keys SELECT unnest($1) ON CONFLICT DO NOTHING RETURNING span_key',
-        [listValue(keys)], [LIST(VARCHAR)],
-      );
-      for (const row of inserted.getRows()) fresh.add(String(row[0]));
+  /** The audit spans of one export; its attempt spans go to the attempt buffer. */
+  private auditSpansOf(spans: readonly ReceivedSpan[]): ReceivedSpan[] {
+    const audit: ReceivedSpan[] = [];
+    for (const span of spans) {
+      if (isAuditSpan(span)) audit.push(span);
+      else if (isAttemptSpan(span)) this.attempts.add(span);
     }
+    return audit;
+  }
+
+  /**
+   * Records the spans whose keys are new. 'optimistic': all keys are assumed new
+   * (a plain insert, which throws KnownSpanKeys otherwise); 'checked': the keys
+   * that were new are read back from the insert.
+   */
+  private async record(perBatch: ReceivedSpan[][], mode: 'optimistic' | 'checked'): Promise<Recorded> {
+    const unique = new Set<string>();
+    for (const audit of perBatch) for (const span of audit) unique.add(span.traceId + span.spanId);
+    // Keys are lowercase hex (decoders guarantee it), so ',' separates them safely.
+    const keyList = [...unique].join(',');
+    let fresh: Set<string>;
+    let claimed: Promise<unknown> = Promise.resolve();
+    if (unique.size === 0) fresh = new Set();
+    else if (mode === 'optimistic') {
+      fresh = new Set(unique);
+      claimed = this.db.connection.run(`INSERT INTO span_keys SELECT unnest(string_split($1, ','))`, [keyList])
+        .catch((error: unknown) => { throw new KnownSpanKeys('span key already recorded', { cause: error }); });
+    } else {
+      const inserted = await this.db.connection.runAndReadAll(
+        `INSERT INTO span_keys SELECT unnest(string_split($1, ',')) ON CONFLICT DO NOTHING RETURNING span_key`, [keyList],
+      );
+      fresh = new Set(inserted.getColumnsJS()[0]?.map(String) ?? []);
+    }
+    // Build and hash the records while DuckDB inserts the keys; never leave that insert running on an error.
+    const settled = claimed.then(() => undefined, () => undefined);
     const receivedAt = this.nextReceivedAt();
-    const records: AuditRecord[] = [];
-    const results = perBatch.map((audit) => {
-      let recorded = 0;
-      for (const span of audit) {
-        const key = span.traceId + span.spanId;
-        if (!fresh.delete(key)) continue;
-        const attempts = this.attempts.take(span.traceId, span.spanId);
-        records.push(this.chain.append(recordOf(span, attempts, receivedAt, { storeContent: this.options.storeContent })));
-        recorded++;
-      }
-      return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded };
-    });
-    await appendRecords(this.db.connection, this.columns, records);
-    await addRollups(this.db.connection, rollupsOf(records));
+    const records: ChainedRecord[] = [];
+    const spans: ReceivedSpan[] = [];
+    let results: IngestResult[];
+    try {
+      results = perBatch.map((audit) => {
+        let recorded = 0;
+        for (const span of audit) {
+          if (!fresh.delete(span.traceId + span.spanId)) continue;
+          const attempts = this.attempts.peek(span.traceId, span.spanId);
+          records.push(this.chain.appendValues(requestValues(span, attempts, receivedAt, { storeContent: this.options.storeContent })));
+          spans.push(span);
+          recorded++;
+        }
+        return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded };
+      });
+    } catch (error) {
+      await settled;
+      throw error;
+    }
+    await claimed;
+    await appendRecords(this.db.connection, records);
+    const first = records[0];
+    if (first !== undefined) await addRollups(this.db.connection, first.seq, this.chain.lastSeq);
     if (this.chain.lastSeq - this.lastCheckpointSeq >= this.options.checkpointEvery) await this.signHeadLocked();
-    return results;
+    return { results, spans };
   }
 }

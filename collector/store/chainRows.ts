@@ -4,10 +4,10 @@
  * TIMESTAMP columns are read as integer microseconds (their hashed form),
  * BIGINTs as numbers.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBBigIntVector, DuckDBBlobVector, DuckDBBooleanVector, DuckDBConnection, DuckDBVarCharVector } from '@duckdb/node-api';
 import type { AuditRecord, RecordValue } from '../audit/columns.js';
 import type { ChainRow } from '../audit/verifyChain.js';
-import { toCanonical } from './fastCanonical.js';
+import { canonicalJsonSql, lowercaseEscapes } from './fastCanonical.js';
 
 export interface RelationColumn { name: string; type: string }
 
@@ -54,46 +54,98 @@ export async function* streamChainRows(
   }
 }
 
+/** The stored order of the rows is not seq order: verify again over a sorted stream (see withChainRows). */
+export class OutOfOrder extends Error {}
+
+export interface FastStreamOptions {
+  linkFlag?: string;
+  exclude?: readonly string[];
+  /**
+   * Sort by seq in DuckDB. Unsorted, rows come in stored order (DuckDB keeps
+   * insertion order, and the writer inserts in seq order), which spares a sort of
+   * every row; the stream then yields only rows that continue the lowest seq
+   * without a gap (min, min+1, ...), which is exactly the sorted order, and throws
+   * OutOfOrder at the first row that does not, before that row's batch is
+   * yielded. A gap or duplicate is therefore always judged on the sorted stream,
+   * and verdicts do not depend on the choice.
+   */
+  sorted?: boolean;
+}
+
 /**
- * Like streamChainRows, but for speed each row crosses from DuckDB as one string
- * (DuckDB's to_json of the hashed columns, normalised to canonical JSON in
- * `canonical`) plus chain_id/seq/prev_hash/hash. `full()` loads the complete row
- * for the exact check when the fast form does not match.
+ * Like streamChainRows, but for speed each row crosses from DuckDB as its
+ * canonical JSON bytes, computed in SQL (fastCanonical.ts), plus
+ * chain_id/seq/prev_hash/hash. `full()` loads the complete row for the exact
+ * check when the fast form does not hash to the stored hash.
  */
 export async function* streamChainRowsFast(
   connection: DuckDBConnection,
   relation: string,
   /** A second connection on the same data, for `full()` while the stream is open. */
   lookup: DuckDBConnection,
-  options: { linkFlag?: string; exclude?: readonly string[] } = {},
+  options: FastStreamOptions = {},
 ): AsyncGenerator<ChainRow[]> {
   const skip = new Set([...(options.exclude ?? []), ...(options.linkFlag ? [options.linkFlag] : [])]);
   const columns = (await relationColumns(connection, relation)).filter((c) => !skip.has(c.name));
-  const hashed = columns.filter((c) => c.name !== 'hash').sort((a, b) => (a.name < b.name ? -1 : 1));
-  const fields = hashed.map((c) => `"${c.name}" := ${c.type.startsWith('TIMESTAMP') ? `epoch_us("${c.name}")` : `"${c.name}"`}`);
-  const doubles = hashed.filter((c) => c.type === 'DOUBLE').map((c) => c.name);
+  const hashed = columns.filter((c) => c.name !== 'hash');
   const link = options.linkFlag ? `"${options.linkFlag}"` : 'false';
-  const sql = `SELECT chain_id, seq, prev_hash, hash, ${link}, to_json(struct_pack(${fields.join(', ')}))::VARCHAR FROM ${relation} ORDER BY seq`;
+  const sql = `SELECT seq, hash, prev_hash, chain_id, is_link, encode(${lowercaseEscapes('j')}) AS canonical
+    FROM (SELECT seq, hash, prev_hash, chain_id, ${link} AS is_link, CASE WHEN ${link} THEN NULL ELSE ${canonicalJsonSql(hashed)} END AS j
+          FROM ${relation}${options.sorted ? ' ORDER BY seq' : ''})`;
+  const full = (seq: number, isLink: boolean) => async (): Promise<AuditRecord> => {
+    for await (const b of streamChainRows(lookup, relation, { linkFlag: options.linkFlag, exclude: options.exclude, where: `seq = ${seq}` })) {
+      const found = b.find((x) => x.link === isLink);
+      if (found) return found.record;
+    }
+    throw new Error(`row ${seq} disappeared`);
+  };
+  let previous = Number.NaN;
+  if (!options.sorted) {
+    const min = (await connection.runAndReadAll(`SELECT min(seq) FROM ${relation}`)).getRows()[0]?.[0];
+    previous = min === null || min === undefined ? Number.NaN : Number(min) - 1;
+  }
   const result = await connection.stream(sql);
-  for await (const rows of result.yieldRowsJs()) {
-    const batch: ChainRow[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r] as unknown[];
-      const seq = Number(row[1]);
-      const isLink = row[4] === true;
+  for await (const chunk of result) {
+    const n = chunk.rowCount;
+    const seqs = chunk.getColumnVector(0) as DuckDBBigIntVector;
+    const hashes = chunk.getColumnVector(1) as DuckDBVarCharVector;
+    const prevHashes = chunk.getColumnVector(2) as DuckDBVarCharVector;
+    const chainIds = chunk.getColumnVector(3) as DuckDBVarCharVector;
+    const links = chunk.getColumnVector(4) as DuckDBBooleanVector;
+    const canonical = chunk.getColumnVector(5) as DuckDBBlobVector;
+    const batch: ChainRow[] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const rawSeq = seqs.getItem(r);
+      const seq = rawSeq === null ? NaN : Number(rawSeq);
+      if (!options.sorted && seq !== previous + 1) throw new OutOfOrder(`seq ${seq} is stored after seq ${previous}`);
+      previous = seq;
+      const isLink = links.getItem(r) === true;
       batch[r] = {
-        record: { chain_id: convert(row[0]), seq, prev_hash: convert(row[2]), hash: convert(row[3]) },
+        record: { chain_id: chainIds.getItem(r), seq, prev_hash: prevHashes.getItem(r), hash: hashes.getItem(r) },
         link: isLink,
-        canonical: isLink ? undefined : toCanonical(String(row[5]), doubles),
-        full: async () => {
-          for await (const b of streamChainRows(lookup, relation, { ...options, where: `seq = ${seq}` })) {
-            const found = b.find((x) => x.link === isLink);
-            if (found) return found.record;
-          }
-          throw new Error(`row ${seq} disappeared`);
-        },
+        canonical: isLink ? undefined : canonical.getItemBytes(r) ?? undefined,
+        full: full(seq, isLink),
       };
     }
     yield batch;
+  }
+}
+
+/**
+ * Runs `verify` over the fast stream in stored order, and once more over a
+ * seq-sorted stream if the stored order turns out not to be seq order.
+ */
+export async function withChainRows<T>(
+  connection: DuckDBConnection,
+  relation: string,
+  lookup: DuckDBConnection,
+  options: Omit<FastStreamOptions, 'sorted'>,
+  verify: (rows: AsyncIterable<ChainRow[]>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await verify(streamChainRowsFast(connection, relation, lookup, options));
+  } catch (error) {
+    if (!(error instanceof OutOfOrder)) throw error;
+    return verify(streamChainRowsFast(connection, relation, lookup, { ...options, sorted: true }));
   }
 }

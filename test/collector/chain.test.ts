@@ -36,7 +36,7 @@ describe('canonical JSON', () => {
     for await (const batch of streamChainRows(connection, 'audit_records')) for (const r of batch) exact.set(Number(r.record.seq), canonicalJson(r.record));
     let matched = 0;
     for await (const batch of streamChainRowsFast(connection, 'audit_records', lookup)) {
-      for (const r of batch) if (r.canonical === exact.get(Number(r.record.seq))) matched++;
+      for (const r of batch) if (r.canonical !== undefined && Buffer.from(r.canonical).toString('utf8') === exact.get(Number(r.record.seq))) matched++;
     }
     connection.closeSync();
     lookup.closeSync();
