@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { log } from '../log.js';
 import { resolveConfig, type ConfigSource } from './configSource.js';
+import { checkWorkers, isWorker, leaveCluster, reportListening, superviseWorkers, workerConfig, workerCount } from './workers.js';
 
 export function startCommand(argv: string[]): Promise<number> {
   return run(argv, true);
@@ -27,9 +28,17 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      workers: { type: 'string', short: 'w' },
     },
     strict: true,
   });
+  let workers: number;
+  try {
+    workers = workerCount(values.workers);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   let resolved: ConfigSource;
   try {
     resolved = await resolveConfig(values.config);
@@ -40,16 +49,31 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
     }
     throw error;
   }
-  const { config } = resolved;
-  const collector = withCollector && config.collector.embedded ? await embeddedCollector(config) : undefined;
+  const worker = isWorker() ? workerConfig(resolved.config) : undefined;
+  const config = worker?.config ?? resolved.config;
+  const problem = checkWorkers(workers, config);
+  if (problem) {
+    process.stderr.write(`${problem}\n`);
+    return 2;
+  }
+  const collector = !worker && withCollector && config.collector.embedded ? await embeddedCollector(config) : undefined;
+  if (workers > 1 && !worker) {
+    // The primary: forks the workers (see workers.ts), serves nothing itself.
+    await superviseWorkers({ count: workers, ...(collector ? { collectorUrl: collector.url } : {}), onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n\n`) });
+    await collector?.stop();
+    return 0;
+  }
   const port = values.port !== undefined ? Number(values.port) : process.env.PORT ? Number(process.env.PORT) : undefined;
+  const collectorUrl = worker ? worker.collectorUrl : collector?.url;
   const gateway = await startGateway(config, {
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
-    ...(collector ? { collectorUrl: collector.url } : {}),
+    ...(collectorUrl ? { collectorUrl } : {}),
   });
-  announce(gateway, resolved, collector);
+  if (worker) reportListening(gateway.url);
+  else announce(gateway, resolved, collector);
   await untilSignalled(gateway, collector);
+  if (worker) leaveCluster();
   return 0;
 }
 

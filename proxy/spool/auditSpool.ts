@@ -21,8 +21,8 @@
  * through `durable()` in 'required' mode.
  */
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { GatehouseError } from '../errors.js';
+import { encodeSpans } from '../telemetry/otlpSpans.js';
 import { frameHeader } from './frames.js';
 import { SegmentWriter } from './segmentWriter.js';
 
@@ -249,7 +249,8 @@ export class AuditSpool implements SpanProcessor {
     try {
       if (this.abandoned) throw new Error('audit spool: shut down');
       await this.start();
-      const payload = ProtobufTraceSerializer.serializeRequest(batch.spans);
+      // The same bytes as ProtobufTraceSerializer.serializeRequest, in one pass (telemetry/otlpSpans.ts).
+      const payload = encodeSpans(batch.spans);
       if (!payload) throw new Error('audit spool: spans could not be serialized');
       batch.spans = []; // release the spans; the bytes are what counts now
       const header = frameHeader(payload, count);

@@ -1,0 +1,3 @@
+module gatehouse.local/bench/gatebench
+
+go 1.22
