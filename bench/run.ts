@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --soak-minutes N] [-- --no-wait] [-- --rows a,b]`
+ * `npm run bench [-- --quick] [-- --soak-minutes N] [-- --no-wait] [-- --rows a,b] [-- --doc-from results.json]`
  *
  * Starts everything on loopback (free ports), pinned with taskset: the system under
  * test on the last core, the load generator, mock upstream, collector and Redis on
@@ -7,7 +7,7 @@
  * BENCHMARKS.md. A full run first waits (up to 20 minutes) for the 1-minute load
  * average to drop below 1.0, and says in BENCHMARKS.md if it never did.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     'no-wait': { type: 'boolean', default: false },
     rows: { type: 'string' },
     'keep-doc': { type: 'boolean', default: false },
+    /** Rewrites BENCHMARKS.md from an earlier results file (after editing bench/analysis.md), without running. */
+    'doc-from': { type: 'string' },
   },
   strict: true,
 });
@@ -206,7 +208,15 @@ async function writeBodies(bodies: Bodies): Promise<void> {
   await writeFile(bodies.stream, JSON.stringify({ ...chat, stream: true }));
 }
 
-main().catch((error: unknown) => {
+const run = values['doc-from']
+  ? async () => {
+      const file = values['doc-from']!;
+      await writeBenchmarksDoc(JSON.parse(await readFile(file, 'utf8')) as RunResult, file);
+      say(`BENCHMARKS.md rewritten from ${file}`);
+    }
+  : main;
+
+run().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 });

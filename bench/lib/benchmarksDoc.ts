@@ -1,5 +1,5 @@
 /** Rewrites BENCHMARKS.md from one run: commands, machine, versions, table, targets, reading. */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { REPO_DIR } from './gatehouseSetup.js';
 import { checkTargets, fmt, maxRps, table, targetsTable, type RowResult, type RunResult } from './report.js';
@@ -98,7 +98,9 @@ ${reading(run, by)}
   without a database (master key, \`set_verbose: false\`, JSON logs, \`LITELLM_LOG=ERROR\`),
   \`api_base\` = the mock.
 `;
-  await writeFile(join(REPO_DIR, 'BENCHMARKS.md'), doc);
+  // The hand-written analysis (profiles, experiments) follows the generated part.
+  const analysis = await readFile(join(REPO_DIR, 'bench', 'analysis.md'), 'utf8').catch(() => '');
+  await writeFile(join(REPO_DIR, 'BENCHMARKS.md'), analysis ? `${doc}\n${analysis}` : doc);
 }
 
 function reading(run: RunResult, by: (id: RowResult['id']) => RowResult | undefined): string {

@@ -112,7 +112,9 @@ export function table(rows: RowResult[]): string {
     const lat = row.latency1 ? (row.id === 'direct' ? `${fmt(row.latency1.p50, 3)} / ${fmt(row.latency1.p99, 3)} (absolute)` : `${fmt(row.latency1.addedP50 ?? NaN, 3)} / ${fmt(row.latency1.addedP99 ?? NaN, 3)}`) : '–';
     const fixed = row.fixed ? `${fmt(row.fixed.latencyMs.p50, 2)} / ${fmt(row.fixed.latencyMs.p99, 2)} / ${fmt(row.fixed.latencyMs.p999, 2)}, ${row.fixed.errors}${errorKinds(row.fixed)}` : '–';
     const s = row.stream?.stream;
-    const stream = s
+    const stream = s && s.streams === 0
+      ? `every stream failed: ${row.stream!.errors} errors${errorKinds(row.stream!)}`
+      : s
       ? `${row.id === 'direct' ? `${fmt(s.ttftMs.p50, 3)} (absolute)` : fmt(row.addedTtftP50 ?? NaN, 3)}, ${fmt(s.gapMs.p99, 2)}, ${s.faithful}/${s.streams}${row.stream!.errors ? ` (${row.stream!.errors} errors)` : ''}`
       : '–';
     const mem = row.memory ? fmt(row.memory.peakMb, 0) : '–';
