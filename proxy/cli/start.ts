@@ -5,7 +5,7 @@
  * `audit.collectorUrl`.
  */
 import { parseArgs } from 'node:util';
-import { startCollector, type RunningCollector } from '../../collector/cli/index.js';
+import type { RunningCollector } from '../../collector/cli/index.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startGateway, type Gateway } from '../gateway.js';
@@ -78,6 +78,8 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
 }
 
 async function embeddedCollector(config: Config): Promise<RunningCollector> {
+  // Loaded only here: `gatehouse proxy` never loads DuckDB (about 34 MB).
+  const { startCollector } = await import('../../collector/cli/index.js');
   const c = config.collector;
   const options = {
     dataDir: config.dataDir,
