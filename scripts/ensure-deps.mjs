@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable with one command: installs npm packages when
-// node_modules is missing or older than package-lock.json, and, with --opa, the
-// pinned OPA CLI into .tools/bin. Uses only Node built-ins (it runs before npm ci).
+// node_modules is missing or older than package-lock.json, compiles proxy/ and
+// collector/ into dist/ when that is missing or older than the sources (so
+// bin/gatehouse.mjs runs the compiled build, not tsx), and, with --opa, the
+// pinned OPA CLI into .tools/bin. Uses only Node built-ins before npm ci
+// (build.mjs loads esbuild only when it builds).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build, freshBuild } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const installed = join(root, 'node_modules', '.package-lock.json');
@@ -22,6 +26,14 @@ function run(command, args) {
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   console.error('ensure-deps: installing npm packages (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+if (!freshBuild(root)) {
+  const result = await build(root).catch((error) => {
+    console.error(`ensure-deps: building dist/ failed${error.errors ? '' : `: ${error.stack ?? error}`}`);
+    process.exit(1);
+  });
+  console.error(`ensure-deps: compiled ${result.files} files into dist/ in ${Math.round(result.ms)} ms`);
 }
 
 if (process.argv.includes('--opa') && !existsSync(join(root, '.tools', 'bin', 'opa'))) {

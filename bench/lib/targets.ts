@@ -3,6 +3,8 @@
  * where to send the load. Every row gets the same body and the same load tool;
  * only the URL and the auth headers differ.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from './loadgen.js';
@@ -68,11 +70,24 @@ export interface GatehouseStart {
   cpuProfileDir?: string;
 }
 
+/**
+ * Compiles `dir`'s proxy/ and collector/ into its dist/ when stale, so the bin
+ * runs the compiled build (what `npm start` runs), not the tsx fallback. A
+ * checkout from before scripts/build.mjs existed runs through tsx, as it did then.
+ */
+function ensureBuild(dir: string): void {
+  const script = join(dir, 'scripts', 'build.mjs');
+  if (!existsSync(script)) return;
+  const run = spawnSync('node', [script, '--if-stale'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (run.status !== 0) throw new Error(`${script} --if-stale failed (exit ${run.status ?? run.signal})`);
+}
+
 export async function startGatehouse(options: GatehouseStart): Promise<Row> {
   const port = await freePort();
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
   // BENCH_GATEHOUSE_DIR runs another checkout's gateway (A/B of an optimization); default: this one.
   const gatehouseDir = globalThis.process.env.BENCH_GATEHOUSE_DIR ?? REPO_DIR;
+  ensureBuild(gatehouseDir);
   const args = [...nodeArgs, join(gatehouseDir, 'bin', 'gatehouse.mjs'), 'proxy', '--config', options.config, '--port', String(port)];
   if (options.workers) args.push('--workers', String(options.workers));
   const process = startProcess(options.id, 'node', args, { cpus: options.cpus, logDir: options.logDir, cwd: gatehouseDir, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
@@ -90,6 +105,7 @@ export async function startGatehouse(options: GatehouseStart): Promise<Row> {
 }
 
 export async function startCollector(cpus: string, logDir: string, dataDir: string): Promise<{ url: string; process: Running }> {
+  ensureBuild(REPO_DIR);
   const port = await freePort();
   const process = startProcess('collector', 'node', [join(REPO_DIR, 'bin', 'gatehouse.mjs'), 'collector', '--port', String(port), '--data-dir', dataDir], { cpus, logDir, cwd: REPO_DIR, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
   await process.waitForLine(/collector listening/, 120_000);
