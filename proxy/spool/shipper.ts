@@ -31,7 +31,7 @@ export interface SpoolShipperOptions {
   headers?: Record<string, string>;
   /** Bytes of frames per request, at most (a larger single frame is sent alone). Default 4 MiB. */
   maxBatchBytes?: number;
-  /** After a commit wakes an idle shipper, it waits this long to gather more. Default 100 ms. */
+  /** How long spans gather before a send when the shipper is caught up (after a commit wakes it, or after a send). Default 100 ms. */
   lingerMs?: number;
   /** Per-request timeout. Default 10 s. */
   requestTimeoutMs?: number;
@@ -47,6 +47,8 @@ export interface SpoolShipperOptions {
 }
 
 const IDLE_POLL_MS = 1_000;
+
+type Progress = 'more' | 'caught-up' | 'idle';
 
 export class SpoolShipper {
   private readonly spool: AuditSpool;
@@ -131,22 +133,32 @@ export class SpoolShipper {
     this.unsubscribe = this.spool.onCommit(() => this.committed());
     ready();
     while (!this.pastDeadline()) {
-      let progressed = false;
+      let progress: Progress;
       try {
-        progressed = await this.shipNext();
+        progress = await this.shipNext();
       } catch (error) {
         this.report(error); // a disk error: retry after a pause
         await this.nap(this.backoff.maxBackoffMs, false);
         continue;
       }
-      if (progressed) continue;
-      if (this.deadline !== Infinity) return; // shutting down and caught up
-      await this.nap(IDLE_POLL_MS, true);
+      if (progress === 'more') continue;
+      if (this.deadline !== Infinity) {
+        if (progress === 'idle') return; // shutting down and caught up
+        continue;
+      }
+      // Caught up after a send: let spans gather for lingerMs, so a trickle of requests
+      // does not cost one read, POST and cursor write each.
+      if (progress === 'caught-up') await this.nap(this.lingerMs, false);
+      else await this.nap(IDLE_POLL_MS, true);
     }
   }
 
-  /** Ships one batch or moves past one finished segment; false when caught up. */
-  private async shipNext(): Promise<boolean> {
+  /**
+   * Ships one batch or moves past one finished segment: 'more' when there may be
+   * more to ship right away, 'caught-up' when it shipped everything committed,
+   * 'idle' when there was nothing to ship.
+   */
+  private async shipNext(): Promise<Progress> {
     const writer = this.spool.writer;
     for (const { segment, bytes } of await listSegments(this.spool.dir)) {
       const open = writer.isOpen(segment);
@@ -161,20 +173,21 @@ export class SpoolShipper {
         let frames = read.frames;
         for (;;) {
           const outcome = await this.send(Buffer.concat(frames.map((frame) => frame.payload)), frames.length > 1);
-          if (outcome === 'stopped') return false;
+          if (outcome === 'stopped') return 'idle';
           if (outcome === 'sent') break;
           frames = frames.slice(0, Math.ceil(frames.length / 2)); // 413: send fewer frames
         }
-        await this.advance({ segment, offset: frames[frames.length - 1]!.end });
+        const end = frames[frames.length - 1]!.end;
+        await this.advance({ segment, offset: end });
         this.spool.counters.shippedSpans += frames.reduce((sum, frame) => sum + frame.spanCount, 0);
-        return true;
+        return open && end >= limit ? 'caught-up' : 'more';
       }
-      if (open) return false;
+      if (open) return 'idle';
       if (read.torn) this.spool.counters.tornFrames++;
       await this.advance({ segment: segment + 1, offset: 0 });
       await this.spool.release(segment);
     }
-    return false;
+    return 'idle';
   }
 
   /**
