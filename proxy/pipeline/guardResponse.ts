@@ -23,6 +23,10 @@ const DEFAULT_REPLACEMENT = 'This answer was withheld by policy.';
 export function guardResponse(ctx: RequestContext, response: ChatResponse): { answer: ChatResponse; recorded: ChatResponse } {
   const enforcement = ctx.enforcement;
   if (!enforcement?.engine) return { answer: response, recorded: response };
+  if (!inspectsResponses(ctx)) {
+    recordNotInspected(ctx);
+    return { answer: enforcement.pseudonymizer ? unmaskChatResponse(response, enforcement.pseudonymizer) : response, recorded: response };
+  }
   const engine = enforcement.engine;
   let decision: ResponseDecision;
   try {
@@ -56,7 +60,8 @@ export class StreamCheck {
     const enforcement = ctx.enforcement;
     // eachDelta: a recommendation is stopped on the delta that completes it, not
     // after the whole sentence was already forwarded.
-    this.guard = enforcement?.engine ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model, { eachDelta: true }) : undefined;
+    this.guard = enforcement?.engine && inspectsResponses(ctx) ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model, { eachDelta: true }) : undefined;
+    if (enforcement?.engine && !this.guard) recordNotInspected(ctx);
     this.unmasker = enforcement?.pseudonymizer ? new StreamEventUnmasker(enforcement.pseudonymizer) : undefined;
   }
 
@@ -105,6 +110,20 @@ export class StreamCheck {
     const reasons = decision.reasons.join(' ') || 'the answer violates policy';
     throw new GatehouseError('policy_denied', `response blocked by policy${decision.code ? ` (${decision.code})` : ''}: ${reasons}`);
   }
+}
+
+/**
+ * False when the request policy said no response rule applies to this caller
+ * (RequestDecision.inspectResponses): its answers are then passed without
+ * evaluating the response policy, which saves a policy evaluation per answer and
+ * per streamed delta.
+ */
+function inspectsResponses(ctx: RequestContext): boolean {
+  return ctx.enforcement?.decision?.inspectResponses !== false;
+}
+
+function recordNotInspected(ctx: RequestContext): void {
+  ctx.annotations[A.responsePolicyDecision] = 'not_inspected';
 }
 
 function recordResponseDecision(ctx: RequestContext, decision: ResponseDecision): void {

@@ -42,6 +42,12 @@ export interface RequestDecision {
   allowedModels?: string[];
   /** Caps the request's max tokens. */
   maxTokens?: number;
+  /**
+   * Whether the caller's answers go through the response policy (default true).
+   * False when no response rule applies to the caller: the answer is then not
+   * evaluated, whole or streamed, and its decision is recorded as `not_inspected`.
+   */
+  inspectResponses: boolean;
   /** Free-form annotations recorded on the span and the audit record. */
   annotations: Record<string, string>;
 }

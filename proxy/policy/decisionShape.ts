@@ -73,7 +73,7 @@ function scoped<T extends RateLimit | Budget>(raw: Raw, name: string, numbers: r
  * (entrypoint `gatehouse/request/caller`). Deeply frozen: the engine shares one per
  * principal across requests.
  */
-export type CallerDecision = Readonly<Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens'>>;
+export type CallerDecision = Readonly<Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses'>>;
 
 /** The part of a RequestDecision that depends on the request (entrypoint `gatehouse/request/verdict`). */
 export type RequestVerdict = Pick<RequestDecision, 'allow' | 'code' | 'reasons' | 'annotations'>;
@@ -86,16 +86,19 @@ export function callerDecisionOf(raw: unknown): CallerDecision {
     fail('maxTokens', 'a positive integer');
   }
   if (raw.pseudonymize !== undefined && typeof raw.pseudonymize !== 'boolean') fail('pseudonymize', 'a boolean');
+  if (raw.inspectResponses !== undefined && raw.inspectResponses !== null && typeof raw.inspectResponses !== 'boolean') fail('inspectResponses', 'a boolean');
   const allowedModels = raw.allowedModels === undefined || raw.allowedModels === null ? undefined : stringArray(raw, 'allowedModels');
   const limits = scoped<RateLimit>(raw, 'limits', LIMIT_NUMBERS);
   const budgets = scoped<Budget>(raw, 'budgets', BUDGET_NUMBERS);
   for (const entry of limits) Object.freeze(entry);
   for (const entry of budgets) Object.freeze(entry);
-  const caller: Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens'> = {
+  const caller: Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses'> = {
     limits: Object.freeze(limits) as RateLimit[],
     budgets: Object.freeze(budgets) as Budget[],
     redact: Object.freeze(piiClasses(raw, 'redact')) as PiiClass[],
     pseudonymize: raw.pseudonymize === true,
+    // Absent means inspect: a policy that does not say gets every answer judged.
+    inspectResponses: raw.inspectResponses !== false,
   };
   if (allowedModels !== undefined) caller.allowedModels = Object.freeze(allowedModels) as string[];
   if (maxTokens !== undefined && maxTokens !== null) caller.maxTokens = maxTokens as number;

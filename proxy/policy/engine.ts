@@ -111,6 +111,7 @@ export class PolicyEngine {
       budgets: caller.budgets,
       redact: caller.redact,
       pseudonymize: caller.pseudonymize,
+      inspectResponses: caller.inspectResponses,
     };
     if (verdict.code !== undefined) decision.code = verdict.code;
     if (caller.allowedModels !== undefined) decision.allowedModels = caller.allowedModels;

@@ -31,10 +31,13 @@ describe('the finance guardrail', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     fixture = await createPolicyFixture({
-      tenants: { wealth: tenantSettings({ packs: { finance: { investment_recommendation: true, promissory_statement: true } } }) },
+      tenants: {
+        wealth: tenantSettings({ packs: { finance: { investment_recommendation: true, promissory_statement: true } } }),
+        retail: tenantSettings({}),
+      },
     });
     upstream = await startScriptedUpstream((body) => words(receivedText(body).includes('what should I buy') ? ADVICE : BENIGN));
-    gw = await startEnforcedGateway({ fixture, upstream, keys: [{ id: 'advisor', tenant: 'wealth', team: 'advisory', user: 'advisor-7' }] });
+    gw = await startEnforcedGateway({ fixture, upstream, keys: [{ id: 'advisor', tenant: 'wealth', team: 'advisory', user: 'advisor-7' }, { id: 'shopper', tenant: 'retail', user: 'shopper-1' }] });
   });
   afterAll(async () => {
     await gw?.stop();
@@ -113,6 +116,18 @@ describe('the finance guardrail', () => {
     expect(streamed).toBe(BENIGN);
     const span = gw.requestSpans().at(-1)!;
     expect(span.attributes).toMatchObject({ 'gatehouse.policy.response_decision': 'allow', 'gatehouse.outcome': 'ok' });
+  });
+
+  it('does not evaluate answers for a tenant with no response rule, and records not_inspected', async () => {
+    const client = openaiClient(gw, 'shopper');
+    const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask });
+    expect(whole.choices[0]?.message.content).toBe(ADVICE);
+    expect(gw.requestSpans().at(-1)!.attributes).toMatchObject({ 'gatehouse.policy.response_decision': 'not_inspected', 'gatehouse.outcome': 'ok' });
+    let streamed = '';
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask, stream: true });
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    expect(streamed).toBe(ADVICE);
+    expect(gw.requestSpans().at(-1)!.attributes).toMatchObject({ 'gatehouse.policy.response_decision': 'not_inspected', 'gatehouse.outcome': 'ok', 'gen_ai.request.stream': true });
   });
 });
 

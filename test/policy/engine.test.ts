@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../proxy/errors.js';
 import { compilePattern, GATEHOUSE_BUILTINS, missingBuiltins } from '../../proxy/policy/builtins.js';
 import { readCompiled } from '../../proxy/policy/compiled.js';
+import { callerDecisionOf } from '../../proxy/policy/decisionShape.js';
 import { requestDenial } from '../../proxy/policy/denial.js';
 import { PolicyEngine } from '../../proxy/policy/engine.js';
 import { sourcesHash } from '../../proxy/policy/opaCli.js';
@@ -56,6 +57,11 @@ describe('request decisions', () => {
     expect(d.allowedModels).toContain('gpt-4o');
     expect(d.maxTokens).toBeGreaterThan(0);
     expect(d.annotations).toEqual({});
+    expect(d.inspectResponses).toBe(true); // acme runs the finance pack
+  });
+
+  it('says per caller whether answers need the response policy', () => {
+    expect(engine.evaluateRequest(requestInput({ tenant: 'initech' }, 'gpt-4o', benign)).inspectResponses).toBe(false);
   });
 
   it('denies a model outside the team allow-list with model_not_allowed', () => {
@@ -154,5 +160,13 @@ describe('regex.find_n host builtin', () => {
     expect(() => findN('a(?i:b)', 'ab', 1)).toThrow(/not supported/);
     expect(() => findN('\\Aabc\\z', 'abc', 1)).toThrow(/not supported/);
     expect(() => findN(1, 'abc', 1)).toThrow(TypeError);
+  });
+});
+
+describe('caller decision shape', () => {
+  it('reads an absent inspectResponses as true, so an undeclared policy judges every answer', () => {
+    expect(callerDecisionOf({}).inspectResponses).toBe(true);
+    expect(callerDecisionOf({ inspectResponses: false }).inspectResponses).toBe(false);
+    expect(() => callerDecisionOf({ inspectResponses: 'no' })).toThrow(/inspectResponses: expected a boolean/);
   });
 });

@@ -5,6 +5,7 @@
 package gatehouse.request
 
 import data.gatehouse.packs.generic
+import data.gatehouse.response
 import data.gatehouse.scopes
 import data.gatehouse.tenant
 
@@ -52,7 +53,7 @@ annotations := object.union_n([
 # The decision is built from two parts, which the proxy evaluates as two entrypoints:
 #
 # - caller: what applies to this caller (limits, budgets, redaction, models, max
-#   tokens). It must read nothing but input.principal and data: the proxy evaluates
+#   tokens, and whether its answers go through the response policy). It must read nothing but input.principal and data: the proxy evaluates
 #   it with an input holding only the principal, and memoizes the result per
 #   principal until the next policy or data reload (test_caller_reads_only_the_principal
 #   checks this). A rule here that read input.request would be undefined in the proxy.
@@ -68,6 +69,7 @@ caller := {
 	"pseudonymize": pseudonymize,
 	"allowedModels": allowed_models,
 	"maxTokens": max_tokens,
+	"inspectResponses": response.inspect,
 }
 
 verdict := {

@@ -15,6 +15,17 @@ default redact := []
 
 redact := tenant.config.pii.response_redact
 
+# Whether this caller's answers need this policy at all. It reads only the
+# principal and data (it is part of the request's caller decision, memoized per
+# principal): when false, the proxy does not evaluate the response policy for the
+# caller's answers, whole or streamed, and records the decision as not_inspected.
+# A pack that judges answers adds its switch here, or the proxy never asks it.
+default inspect := false
+
+inspect if finance.enabled
+
+inspect if count(redact) > 0
+
 default decision := {"action": "allow", "reasons": []}
 
 decision := {

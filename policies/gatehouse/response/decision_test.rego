@@ -44,3 +44,28 @@ test_window_of_a_stream_is_judged_the_same if {
 	d := decide(doc)
 	d.action == "block"
 }
+
+inspect_for(principal, settings) := v if {
+	v := response.inspect with input as {"principal": principal} with data.data as settings
+}
+
+test_inspect_when_a_finance_rule_is_on if {
+	inspect_for({"tenant": "acme"}, fixture.settings)
+}
+
+test_inspect_when_answers_are_redacted if {
+	inspect_for({"tenant": "globex"}, fixture.settings)
+}
+
+test_no_inspection_without_response_rules if {
+	# The defaults enable no response pack and redact nothing from answers.
+	not inspect_for({"tenant": "initech"}, fixture.settings)
+	off := object.union(fixture.settings, {"tenants": {"acme": {"packs": {"finance": {"investment_recommendation": false, "promissory_statement": false}}, "pii": {"response_redact": []}}}})
+	not inspect_for({"tenant": "acme"}, off)
+}
+
+test_inspect_reads_only_the_principal if {
+	principal_only := inspect_for({"tenant": "acme"}, fixture.settings)
+	with_answer := response.inspect with input as fixture.response("acme", "Plain text.") with data.data as fixture.settings
+	principal_only == with_answer
+}

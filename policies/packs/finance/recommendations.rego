@@ -13,6 +13,16 @@ import data.gatehouse.text
 
 switches := object.get(tenant.config, ["packs", "finance"], {})
 
+# True when any rule of this pack is on for the caller. Reads only the principal
+# and data, so the proxy can know per caller, before the answer exists, whether
+# answers need judging at all (gatehouse/response: inspect).
+default enabled := false
+
+enabled if {
+	some on in switches
+	on == true
+}
+
 # The texts a response rule looks at.
 texts contains input.response.text if is_string(input.response.text)
 
