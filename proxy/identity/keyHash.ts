@@ -1,8 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
-/** `sha256:<hex>` of a virtual key: the only form in which keys are stored or configured. */
+/**
+ * `sha256:<hex>` of a virtual key: the only form in which keys are stored or configured.
+ * One-shot crypto.hash: a third of createHash's cost, on every request.
+ */
 export function hashKey(key: string): string {
-  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return `sha256:${hash('sha256', key, 'hex')}`;
 }
 
 /** A new virtual key: `gh-` and 32 random bytes in base64url. */
