@@ -6,10 +6,12 @@
  */
 import type { RateLimit } from '../policy/decision.js';
 import { budgetDenial, exceededBudget } from './budgets.js';
-import { periodEndsAt, periodsAt } from './periods.js';
-import { claimOnce, newReservation, validCost, wholeTokens } from './reservation.js';
-import { mergeBudgets, mergeLimits, retrySeconds, scopeId, tightestWindow, windowOf } from './scopes.js';
-import { readSnapshot, writeSnapshot, type BudgetSnapshot } from './snapshot.js';
+import { BudgetCounters } from './budgetCounters.js';
+import { periodsAt } from './periods.js';
+import { newReservation, validCost, wholeTokens } from './reservation.js';
+import { ScopeMap } from './scopeMap.js';
+import { mergeBudgets, mergeLimits, retrySeconds, tightestWindow, windowOf } from './scopes.js';
+import { readSnapshot, writeSnapshot } from './snapshot.js';
 import {
   WINDOW_MS,
   type ActualUsage,
@@ -22,7 +24,7 @@ import {
   type ScopeRef,
   type ScopeUsage,
 } from './types.js';
-import { WindowLog, type WindowEntry } from './windowLog.js';
+import { WindowLog, type EntryId } from './windowLog.js';
 
 export interface MemoryStoreOptions {
   /** Budget snapshot file; without it budgets live only as long as the process. */
@@ -32,19 +34,17 @@ export interface MemoryStoreOptions {
   onError?: LimitErrorHandler;
 }
 
+/** What a reservation holds until it is settled or released: its entry in each window, and its budget counters. */
 interface Held {
   logs: WindowLog[];
-  entries: WindowEntry[];
+  entries: EntryId[];
   counters: PeriodUsage[];
 }
 
-const dayCounterId = (day: string, ref: ScopeRef): string => `d:${day}|${scopeId(ref)}`;
-const monthCounterId = (month: string, ref: ScopeRef): string => `m:${month}|${scopeId(ref)}`;
-
 export class MemoryLimitStore implements LimitStore {
   readonly kind = 'memory' as const;
-  private readonly windows = new Map<string, WindowLog>();
-  private readonly counters = new Map<string, PeriodUsage>();
+  private readonly windows = new ScopeMap<WindowLog>();
+  private readonly counters = new BudgetCounters();
   private readonly held = new WeakMap<Reservation, Held>();
   private readonly onError: LimitErrorHandler;
   private timer: NodeJS.Timeout | undefined;
@@ -60,7 +60,7 @@ export class MemoryLimitStore implements LimitStore {
   async start(): Promise<void> {
     if (this.options.snapshotPath !== undefined) {
       const snapshot = await readSnapshot(this.options.snapshotPath);
-      if (snapshot !== undefined) this.restore(snapshot, Date.now());
+      if (snapshot !== undefined) this.counters.restore(snapshot.budgets, Date.now());
     }
     this.timer ??= setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 10_000);
     this.timer.unref();
@@ -88,14 +88,14 @@ export class MemoryLimitStore implements LimitStore {
 
     const counters: PeriodUsage[] = [];
     for (const budget of budgets) {
-      const day = this.counter(dayCounterId(periods.day, budget));
-      const month = this.counter(monthCounterId(periods.month, budget));
+      const day = this.counters.counter('day', periods.day, budget);
+      const month = this.counters.counter('month', periods.month, budget);
       const hit = exceededBudget(budget, day, month);
       if (hit !== undefined) return budgetDenial(budget, hit, periods, now);
       counters.push(day, month);
     }
 
-    const logs = limits.map((limit) => this.window(scopeId(limit), now));
+    const logs = limits.map((limit) => this.window(limit, now));
     for (let i = 0; i < limits.length; i++) {
       const denial = this.check(limits[i]!, logs[i]!, tokens, now);
       if (denial !== undefined) return denial;
@@ -109,26 +109,25 @@ export class MemoryLimitStore implements LimitStore {
     if (counters.length > 0) this.changes++;
     const reservation = newReservation({ tokens, usd }, limits, budgets, now, periods, true);
     this.held.set(reservation, { logs, entries, counters });
-    const counts = logs.map((log) => log.count());
+    // Each log is its own WindowCount, read as it stands after this reservation.
     return {
       ok: true,
       reservation,
-      requests: tightestWindow(limits, counts, 'requests', now),
-      tokens: tightestWindow(limits, counts, 'tokens', now),
+      requests: tightestWindow(limits, logs, 'requests', now),
+      tokens: tightestWindow(limits, logs, 'tokens', now),
     };
   }
 
   private check(limit: RateLimit, log: WindowLog, tokens: number, now: number): ReserveResult | undefined {
-    const scope = { scope: limit.scope, key: limit.key };
     const rpm = limit.requestsPerMinute;
     if (rpm !== undefined && log.requests + 1 > rpm) {
       return {
         ok: false,
         code: 'rate_limited',
-        scope,
+        scope: { scope: limit.scope, key: limit.key },
         dimension: 'requests',
         retryAfterSeconds: retrySeconds(log.waitForRequest(rpm, now)),
-        window: windowOf(limit, log.count(), 'requests', now),
+        window: windowOf(limit, log, 'requests', now),
       };
     }
     const tpm = limit.tokensPerMinute;
@@ -137,10 +136,10 @@ export class MemoryLimitStore implements LimitStore {
       return {
         ok: false,
         code: 'rate_limited',
-        scope,
+        scope: { scope: limit.scope, key: limit.key },
         dimension: 'tokens',
         retryAfterSeconds: retrySeconds(neverFits ? WINDOW_MS : log.waitForTokens(tpm, tokens, now)),
-        window: windowOf(limit, log.count(), 'tokens', now),
+        window: windowOf(limit, log, 'tokens', now),
         ...(neverFits ? { neverFits } : {}),
       };
     }
@@ -148,8 +147,8 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   settle(reservation: Reservation, actual: ActualUsage): Promise<void> {
-    const held = this.held.get(reservation);
-    if (held === undefined || !claimOnce(reservation)) return Promise.resolve();
+    const held = this.claim(reservation);
+    if (held === undefined) return Promise.resolve();
     const tokens = wholeTokens(actual.tokens);
     for (let i = 0; i < held.logs.length; i++) held.logs[i]!.adjust(held.entries[i]!, tokens);
     const usd = validCost(actual.costUsd);
@@ -162,8 +161,8 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   release(reservation: Reservation): Promise<void> {
-    const held = this.held.get(reservation);
-    if (held === undefined || !claimOnce(reservation)) return Promise.resolve();
+    const held = this.claim(reservation);
+    if (held === undefined) return Promise.resolve();
     for (let i = 0; i < held.logs.length; i++) held.logs[i]!.remove(held.entries[i]!);
     for (const counter of held.counters) {
       counter.tokens -= reservation.estimatedTokens;
@@ -173,14 +172,25 @@ export class MemoryLimitStore implements LimitStore {
     return Promise.resolve();
   }
 
+  /**
+   * What a reservation holds, the first time settle or release asks; undefined afterwards
+   * (or for a reservation this store did not make). Forgetting it here makes the second
+   * call a no-op and keeps `held` as small as the requests in flight.
+   */
+  private claim(reservation: Reservation): Held | undefined {
+    const held = this.held.get(reservation);
+    if (held !== undefined) this.held.delete(reservation);
+    return held;
+  }
+
   usage(scopes: readonly ScopeRef[], now = Date.now()): Promise<ScopeUsage[]> {
     const periods = periodsAt(now);
     return Promise.resolve(
       scopes.map((ref) => {
-        const log = this.windows.get(scopeId(ref));
+        const log = this.windows.get(ref);
         log?.evict(now);
-        const day = this.counters.get(dayCounterId(periods.day, ref));
-        const month = this.counters.get(monthCounterId(periods.month, ref));
+        const day = this.counters.find('day', periods.day, ref);
+        const month = this.counters.find('month', periods.month, ref);
         return {
           scope: ref.scope,
           key: ref.key,
@@ -193,27 +203,21 @@ export class MemoryLimitStore implements LimitStore {
     );
   }
 
-  private window(id: string, now: number): WindowLog {
-    let log = this.windows.get(id);
-    if (log === undefined) this.windows.set(id, (log = new WindowLog()));
+  private window(ref: ScopeRef, now: number): WindowLog {
+    let log = this.windows.get(ref);
+    if (log === undefined) this.windows.set(ref, (log = new WindowLog()));
     else log.evict(now);
     return log;
-  }
-
-  private counter(id: string): PeriodUsage {
-    let counter = this.counters.get(id);
-    if (counter === undefined) this.counters.set(id, (counter = { tokens: 0, usd: 0 }));
-    return counter;
   }
 
   /** Periodic work: forget idle windows and ended periods, save a changed snapshot. */
   private tick(): void {
     const now = Date.now();
-    for (const [id, log] of this.windows) {
+    this.windows.retain((log) => {
       log.evict(now);
-      if (log.isEmpty) this.windows.delete(id);
-    }
-    for (const id of this.counters.keys()) if (periodEndsAt(id.slice(2, id.indexOf('|'))) <= now) this.counters.delete(id);
+      return !log.isEmpty;
+    });
+    this.counters.dropEnded(now);
     if (this.saving === undefined) {
       this.saving = this.save().finally(() => {
         this.saving = undefined;
@@ -225,23 +229,11 @@ export class MemoryLimitStore implements LimitStore {
     const path = this.options.snapshotPath;
     if (path === undefined || this.changes === this.savedChanges) return;
     const changes = this.changes;
-    const budgets: BudgetSnapshot['budgets'] = {};
-    for (const [id, counter] of this.counters) budgets[id] = [counter.tokens, counter.usd];
     try {
-      await writeSnapshot(path, { version: 1, savedAt: Date.now(), budgets });
+      await writeSnapshot(path, { version: 1, savedAt: Date.now(), budgets: this.counters.toSnapshot() });
       this.savedChanges = changes;
     } catch (error) {
       this.onError(error, 'snapshot');
-    }
-  }
-
-  private restore(snapshot: BudgetSnapshot, now: number): void {
-    for (const [id, [tokens, usd]] of Object.entries(snapshot.budgets)) {
-      const bar = id.indexOf('|');
-      if (bar < 3 || periodEndsAt(id.slice(2, bar)) <= now) continue;
-      const counter = this.counter(id);
-      counter.tokens += tokens;
-      counter.usd += usd;
     }
   }
 }

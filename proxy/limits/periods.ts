@@ -5,31 +5,37 @@
 
 export interface Periods {
   /** `YYYY-MM-DD` (UTC). */
-  day: string;
+  readonly day: string;
   /** `YYYY-MM` (UTC). */
-  month: string;
+  readonly month: string;
   /** Unix ms at which the day and the month end. */
-  dayEndsAt: number;
-  monthEndsAt: number;
+  readonly dayEndsAt: number;
+  readonly monthEndsAt: number;
 }
 
 function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** The UTC day and month containing `now` (Unix ms), and when each ends. */
+/** The periods of the day last asked for: nearly every request falls in the same day as the one before. */
+let lastDay: { startsAt: number; periods: Periods } | undefined;
+
+/** The UTC day and month containing `now` (Unix ms), and when each ends. Shared: do not modify. */
 export function periodsAt(now: number): Periods {
+  if (lastDay !== undefined && now >= lastDay.startsAt && now < lastDay.periods.dayEndsAt) return lastDay.periods;
   const date = new Date(now);
   const y = date.getUTCFullYear();
   const m = date.getUTCMonth();
   const d = date.getUTCDate();
   const month = `${y}-${pad(m + 1)}`;
-  return {
+  const periods: Periods = {
     day: `${month}-${pad(d)}`,
     month,
     dayEndsAt: Date.UTC(y, m, d + 1),
     monthEndsAt: Date.UTC(y, m + 1, 1),
   };
+  lastDay = { startsAt: Date.UTC(y, m, d), periods };
+  return periods;
 }
 
 /** Unix ms at which the period named by a `YYYY-MM-DD` or `YYYY-MM` id ends. */

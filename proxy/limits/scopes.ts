@@ -17,11 +17,22 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
 }
 
 /**
+ * True when two entries name the same scope. Policies rarely do, so the usual
+ * request is answered by this check alone, without building ids or a map.
+ */
+function namesAScopeTwice(refs: readonly ScopeRef[]): boolean {
+  for (let i = 1; i < refs.length; i++) {
+    for (let j = 0; j < i; j++) if (refs[i]!.scope === refs[j]!.scope && refs[i]!.key === refs[j]!.key) return true;
+  }
+  return false;
+}
+
+/**
  * One limit per scope: when policy names the same scope twice, the stricter value
  * of each dimension wins. Order of first appearance is kept.
  */
 export function mergeLimits(limits: readonly RateLimit[]): RateLimit[] {
-  if (limits.length < 2) return limits.slice();
+  if (!namesAScopeTwice(limits)) return limits.slice();
   const byId = new Map<string, RateLimit>();
   for (const limit of limits) {
     const id = scopeId(limit);
@@ -37,7 +48,7 @@ export function mergeLimits(limits: readonly RateLimit[]): RateLimit[] {
 
 /** One budget per scope, the stricter value of each of the four amounts winning. */
 export function mergeBudgets(budgets: readonly Budget[]): Budget[] {
-  if (budgets.length < 2) return budgets.slice();
+  if (!namesAScopeTwice(budgets)) return budgets.slice();
   const byId = new Map<string, Budget>();
   for (const budget of budgets) {
     const id = scopeId(budget);
