@@ -17,7 +17,7 @@ export interface EnforcementParts {
   shutdown(): Promise<void>;
 }
 
-export function createEnforcement(config: Config): EnforcementParts {
+export async function createEnforcement(config: Config): Promise<EnforcementParts> {
   if (!config.policy.enabled) {
     return { policies: undefined, limits: undefined, start: async () => {}, shutdown: async () => {} };
   }
@@ -35,8 +35,8 @@ export function createEnforcement(config: Config): EnforcementParts {
   const onError = (error: unknown, operation: string) => log.warn('limit store', { operation, error });
   const limits =
     config.limits.store === 'redis'
-      ? createLimitStore({ kind: 'redis', url: config.limits.redisUrl, keyPrefix: config.limits.keyPrefix, failMode: config.limits.failMode, onError })
-      : createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), onError });
+      ? await createLimitStore({ kind: 'redis', url: config.limits.redisUrl, keyPrefix: config.limits.keyPrefix, failMode: config.limits.failMode, onError })
+      : await createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), onError });
   let stopped: Promise<void> | undefined;
   return {
     policies,

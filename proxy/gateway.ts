@@ -47,7 +47,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   let ready = false;
   const audit = createAuditTrail(config, options.collectorUrl);
   await audit?.start();
-  const enforcement = createEnforcement(config);
+  const enforcement = await createEnforcement(config);
   await enforcement.start();
   const telemetry = new Telemetry({
     serviceName: config.telemetry.serviceName,
