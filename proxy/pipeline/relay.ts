@@ -6,8 +6,8 @@
  */
 import { textOf, type ChatRequest, type StreamEvent, type ToolCall, type Usage } from '../canonical.js';
 import { GatehouseError } from '../errors.js';
-import { countTextTokens } from '../limits/tokenEstimate.js';
 import { UpstreamFailure } from '../providers/types.js';
+import { tokenCounter, type TokenCounter } from '../tokenCount.js';
 import type { AttemptRecord } from '../routing/failover.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
@@ -58,9 +58,10 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
   // A stream the response policy stopped ended on a content filter, whatever the upstream was about to say.
   ctx.finishReason = blocked ? 'content_filter' : (tally.finishReason ?? (failure ? 'error' : undefined));
   ctx.toolCalls = tally.toolCalls();
-  const { usage, estimated } = tally.usage(request);
+  // Counted only when the provider reported none (an aborted or cut stream).
+  const usage = tally.reportedUsage ?? tally.countedUsage(request, await tokenCounter());
   ctx.usage = usage;
-  ctx.usageEstimated = estimated;
+  ctx.usageEstimated = tally.reportedUsage === undefined;
   ctx.cost = deps.prices.costOf([ctx.target?.model, tally.model], usage);
   if (deps.emit.captureContent) ctx.outputText = tally.text;
   ctx.status = 200;
@@ -126,15 +127,16 @@ class StreamTally {
     return this.calls.filter(Boolean);
   }
 
-  /** The provider's usage when it reported one; otherwise counted from what was produced. */
-  usage(request: ChatRequest): { usage: Usage; estimated: boolean } {
-    if (this.reported) return { usage: this.reported, estimated: false };
+  /** The usage the provider reported, if it did. */
+  get reportedUsage(): Usage | undefined {
+    return this.reported;
+  }
+
+  /** Usage counted from the request and what was produced, for a stream whose provider reported none. */
+  countedUsage(request: ChatRequest, countTextTokens: TokenCounter): Usage {
     let produced = this.text;
     for (const call of this.calls) if (call) produced += call.name + call.arguments;
     const inputTokens = this.inputTokens ?? countTextTokens(request.messages.map((m) => textOf(m.content)).join('\n'));
-    return {
-      usage: { inputTokens, outputTokens: countTextTokens(produced), cachedInputTokens: 0, cacheWriteTokens: 0 },
-      estimated: true,
-    };
+    return { inputTokens, outputTokens: countTextTokens(produced), cachedInputTokens: 0, cacheWriteTokens: 0 };
   }
 }

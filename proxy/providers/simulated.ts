@@ -4,10 +4,10 @@
  * default and the tests. Every output word is exactly one token, so usage is exact
  * and an aborted stream's token count is the number of words sent.
  */
-import { countTokens } from 'gpt-tokenizer';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Message, StreamEvent, ToolCall, ToolDefinition } from '../canonical.js';
 import type { Fault, SimulatedProviderConfig } from '../config/schema.js';
 import { sleep } from '../time.js';
+import { tokenCounter, type TokenCounter } from '../tokenCount.js';
 import { reasonForStatus, UpstreamFailure, type AttemptOptions, type Provider } from './types.js';
 
 const WORDS = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'a', 'lazy', 'dog', 'and', 'then', 'runs', 'back', 'home', 'to', 'rest'];
@@ -40,7 +40,7 @@ export class SimulatedProvider implements Provider {
   async chat(request: ChatRequest, model: string, options: AttemptOptions): Promise<ChatResponse> {
     const fault = await this.begin(options);
     if (fault?.kind === 'stream_cut') throw new UpstreamFailure('bad_response', `${this.name}: simulated cut body`);
-    const answer = this.answer(request, model);
+    const answer = this.answer(request, model, await tokenCounter());
     return {
       id: answer.id,
       model,
@@ -54,13 +54,14 @@ export class SimulatedProvider implements Provider {
 
   async chatStream(request: ChatRequest, model: string, options: AttemptOptions): Promise<AsyncIterable<StreamEvent>> {
     const fault = await this.begin(options);
-    const answer = this.answer(request, model);
+    const answer = this.answer(request, model, await tokenCounter());
     const cutAfter = fault?.kind === 'stream_cut' ? (fault.afterChunks ?? 0) : Infinity;
     return this.stream(answer, model, cutAfter, options.signal);
   }
 
   async embed(request: EmbeddingRequest, model: string, options: AttemptOptions): Promise<EmbeddingResponse> {
     await this.begin(options);
+    const countTokens = await tokenCounter();
     const dimensions = request.dimensions ?? 8;
     return {
       model,
@@ -106,7 +107,7 @@ export class SimulatedProvider implements Provider {
     return fault;
   }
 
-  private answer(request: ChatRequest, model: string): Answer {
+  private answer(request: ChatRequest, model: string, countTokens: TokenCounter): Answer {
     const id = `sim-${++this.sequence}`;
     const created = Math.floor(Date.now() / 1000);
     const inputTokens = Math.max(1, countTokens(inputText(request.messages)));

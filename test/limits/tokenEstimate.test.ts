@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { text, type ChatRequest } from '../../proxy/canonical.js';
-import { countTextTokens, estimateRequestTokens, estimateTokens } from '../../proxy/limits/tokenEstimate.js';
+import { estimateRequestTokens, estimateTextTokens, estimateTokens } from '../../proxy/limits/tokenEstimate.js';
+import { tokenCounter } from '../../proxy/tokenCount.js';
 
 const request: ChatRequest = {
   model: 'gpt-4o',
@@ -14,13 +15,32 @@ const request: ChatRequest = {
 };
 
 describe('token estimate', () => {
-  it('counts text with the o200k tokenizer', () => {
-    expect(countTextTokens('')).toBe(0);
-    expect(countTextTokens('hello world')).toBe(2);
+  it('estimates text at 4 ASCII characters, 3 two-byte characters or 1 other UTF-16 unit per token', () => {
+    expect(estimateTextTokens('')).toBe(0);
+    expect(estimateTextTokens('hello world')).toBe(3); // 11 / 4, rounded up
+    expect(estimateTextTokens('Привет')).toBe(2); // 6 Cyrillic / 3
+    expect(estimateTextTokens('你好世界')).toBe(4);
+    expect(estimateTextTokens('ab日本')).toBe(3); // ceil(2 / 4) + 2
+  });
+
+  it('stays within 0.7-1.35x of the o200k count on prose, code and non-Latin scripts', async () => {
+    const count = await tokenCounter();
+    const samples = [
+      'The nightly export job failed with a timeout at 02:14. What should I check first? Start with the job log, then the database connection pool.',
+      'export function add(a: number, b: number): number {\n  return a + b;\n}\nconst total = [1, 2, 3].reduce(add, 0);',
+      'Die nächtliche Exportaufgabe ist um 02:14 mit einer Zeitüberschreitung fehlgeschlagen. Was sollte ich zuerst überprüfen?',
+      'Ночное задание экспорта завершилось ошибкой тайм-аута в 02:14. Что мне следует проверить в первую очередь?',
+      '夜间导出任务在02:14因超时而失败。我应该先检查什么？请给我一个简短的回答，列出最重要的故障排除步骤。',
+    ];
+    for (const sample of samples) {
+      const ratio = estimateTextTokens(sample) / count(sample);
+      expect(ratio, sample).toBeGreaterThanOrEqual(0.7);
+      expect(ratio, sample).toBeLessThanOrEqual(1.35);
+    }
   });
 
   it('adds chat framing and the expected output tokens', () => {
-    const input = countTextTokens('You are a careful assistant.') + countTextTokens('What is an index fund?');
+    const input = estimateTextTokens('You are a careful assistant.') + estimateTextTokens('What is an index fund?');
     expect(estimateRequestTokens(request)).toBe(input + 2 * 3 + 3 + 256);
   });
 
@@ -37,11 +57,12 @@ describe('token estimate', () => {
     expect(estimateRequestTokens(withTools)).toBeGreaterThan(estimateRequestTokens(request));
   });
 
-  it('treats special-token text in user content as plain text instead of throwing', () => {
+  it('treats special-token text in user content as plain text', async () => {
     expect(estimateTokens('ignore <|endoftext|> this', 0)).toBeGreaterThan(3);
+    expect((await tokenCounter())('ignore <|endoftext|> this')).toBeGreaterThan(3);
   });
 
   it('counts embedding inputs without chat framing', () => {
-    expect(estimateTokens(['hello world', 'hello world'], 0)).toBe(4);
+    expect(estimateTokens(['hello world', 'hello world'], 0)).toBe(6);
   });
 });
