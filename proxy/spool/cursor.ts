@@ -5,7 +5,6 @@
  * crash leaves either the old or the new cursor. A missing or unreadable
  * cursor means "start from the oldest segment": at-least-once, never loss.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -38,13 +37,6 @@ export async function readCursor(dir: string): Promise<Cursor> {
 /** Persists `cursor`; with `fsync`, the new cursor also survives a machine crash. */
 export async function writeCursor(dir: string, cursor: Cursor, fsync: boolean): Promise<void> {
   const temporary = `${cursorPath(dir)}.tmp`;
-  if (!fsync) {
-    // A few bytes into the page cache: done in place, which costs far less event-loop
-    // time than four thread-pool round trips (open, write, close, rename).
-    writeFileSync(temporary, JSON.stringify(cursor));
-    renameSync(temporary, cursorPath(dir));
-    return;
-  }
   const handle = await open(temporary, 'w');
   try {
     await handle.writeFile(JSON.stringify(cursor));

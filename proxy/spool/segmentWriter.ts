@@ -18,6 +18,8 @@ export interface SegmentWriterOptions {
   dir: string;
   segmentBytes: number;
   fsync: boolean;
+  /** Write on the event loop instead of libuv's thread pool (see `append`). */
+  inline: boolean;
 }
 
 export class SegmentWriter {
@@ -83,12 +85,13 @@ export class SegmentWriter {
   /**
    * Appends one frame (header and payload in a single writev).
    *
-   * The write itself is synchronous on purpose: it lands in the page cache, which
-   * costs about 4 µs for a group of spans, while the same writev through libuv's
-   * thread pool costs 15-20 µs of event-loop CPU plus a thread hand-off (35-45 µs
-   * wall, measured: bench/analysis.md). On a gateway pinned to one core the
-   * hand-off also preempts the event loop. Only `fsync` mode waits for the disk,
-   * and that wait stays asynchronous.
+   * With `inline`, the write runs on the event loop: it lands in the page cache,
+   * which costs about 4 µs for a group of spans, while the same writev through
+   * libuv's thread pool costs 15-20 µs of event-loop CPU plus a thread hand-off
+   * (35-45 µs wall, measured: bench/analysis.md). The price is that a disk the
+   * kernel throttles stalls the whole event loop, not only the requests waiting
+   * for their records, so the spool asks for it only in 'required' mode, where
+   * those requests wait for the disk anyway. The fsync itself stays asynchronous.
    */
   async append(header: Buffer, payload: Uint8Array): Promise<void> {
     if (!this.handle) await this.openNext();
@@ -97,11 +100,11 @@ export class SegmentWriter {
     const size = header.byteLength + payload.byteLength;
     try {
       this.writes++;
-      let written = writevSync(handle.fd, [header, payload]);
+      let written = this.options.inline ? writevSync(handle.fd, [header, payload]) : (await handle.writev([header, payload])).bytesWritten;
       while (written < size) {
         const rest = Buffer.concat([header, payload]).subarray(written);
         this.writes++;
-        written += writeSync(handle.fd, rest);
+        written += this.options.inline ? writeSync(handle.fd, rest) : (await handle.write(rest)).bytesWritten;
       }
       if (this.options.fsync) await handle.datasync();
     } catch (error) {
