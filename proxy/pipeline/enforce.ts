@@ -7,6 +7,7 @@ import { textOf, type ChatRequest, type EmbeddingRequest } from '../canonical.js
 import { GatehouseError } from '../errors.js';
 import type { LimitStore, ScopeRef, ScopeUsage } from '../limits/types.js';
 import { estimateRequestTokens } from '../limits/tokenEstimate.js';
+import { tokenCounter } from '../tokenCount.js';
 import { limitError } from '../limits/denial.js';
 import { rateLimitHeaders } from '../limits/headers.js';
 import { log } from '../log.js';
@@ -63,7 +64,12 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
     }
   }
   if (deps.limits && enforcement.decision) {
-    const estimatedTokens = estimateRequestTokens(upstream);
+    let estimatedTokens = estimateRequestTokens(upstream);
+    // The estimate can run ~1.25x high (CJK): a request it puts past a tokens/min limit,
+    // which would be refused as never fitting, is counted exactly first (a rare path).
+    if (estimatedTokens > smallestTokenLimit(enforcement.decision)) {
+      estimatedTokens = estimateRequestTokens(upstream, { countText: await tokenCounter() });
+    }
     // Held against USD budgets until settled, so a burst cannot slip past a nearly spent budget.
     // Priced as output (the dearer side): a conservative hold, corrected by settle.
     const held = deps.prices.costOf([allowedRoute.targets[0]?.model], { inputTokens: 0, outputTokens: estimatedTokens, cachedInputTokens: 0, cacheWriteTokens: 0 });
@@ -87,6 +93,13 @@ export async function enforceEmbeddings(ctx: RequestContext, deps: PipelineDeps,
   const enforced = await enforceRequest(ctx, deps, asChat, route);
   if (enforced.request === asChat) return { request, route: enforced.route };
   return { request: { ...request, input: enforced.request.messages.map((m) => textOf(m.content)) }, route: enforced.route };
+}
+
+/** The lowest tokens/min any of the decision's limits allows, or Infinity. */
+function smallestTokenLimit(decision: RequestDecision): number {
+  let smallest = Infinity;
+  for (const limit of decision.limits) if (limit.tokensPerMinute !== undefined && limit.tokensPerMinute < smallest) smallest = limit.tokensPerMinute;
+  return smallest;
 }
 
 /** Reserves the decision's limits and budgets, or throws 429 / 503 with the headers the client needs. */
