@@ -1,8 +1,9 @@
 /**
  * Exact token counts with gpt-tokenizer's o200k_base encoding (GPT-4o/4.1/5
- * family; for other providers within a few percent), for the places that report
- * usage when no provider did: an aborted or cut stream, and the simulated
- * provider. Loaded on first use: the encoding costs ~30 MB of heap and about
+ * family; for other providers within a few percent), where an estimate is not
+ * enough: usage no provider reported (an aborted or cut stream, the simulated
+ * provider), and a request the estimate puts past a tokens/min limit, counted
+ * exactly before it is refused (pipeline/enforce.ts). Loaded on first use: the encoding costs ~30 MB of heap and about
  * 10 µs per request-sized text, which the request path does not pay (its
  * reservations use limits/tokenEstimate.ts). If it cannot be loaded, counts fall
  * back to that estimate (the usage is flagged estimated either way), and the

@@ -7,7 +7,6 @@ import { textOf, type ChatRequest, type EmbeddingRequest } from '../canonical.js
 import { GatehouseError } from '../errors.js';
 import type { LimitStore, ScopeRef, ScopeUsage } from '../limits/types.js';
 import { estimateRequestTokens } from '../limits/tokenEstimate.js';
-import { tokenCounter } from '../tokenCount.js';
 import { limitError } from '../limits/denial.js';
 import { rateLimitHeaders } from '../limits/headers.js';
 import { log } from '../log.js';
@@ -18,6 +17,7 @@ import type { PolicyEngine } from '../policy/engine.js';
 import { requestPolicyInput, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
 import type { Route } from '../routing/routes.js';
 import { A } from '../telemetry/attributes.js';
+import { tokenCounter } from '../tokenCount.js';
 import type { Principal, RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
