@@ -1,7 +1,6 @@
 /**
  * Shared setup for the policy tests: the committed engine, request inputs, a
- * scratch copy of policies/, and the OPA CLI check (tests that need the CLI run
- * in CI, where a missing CLI fails them, and are skipped locally with a warning).
+ * scratch copy of policies/, and the OPA CLI for the tests that need it.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,13 +16,8 @@ export const POLICIES = join(ROOT, 'policies');
 
 export const advisor: PolicyPrincipal = { tenant: 'acme', team: 'advisory', user: 'advisor-1', key_id: 'key-7', feature: 'chat' };
 
-/** The OPA CLI, or undefined; warns once when tests that need it will be skipped. */
+/** The OPA CLI, or undefined (suites that need it use describeWithOpa). */
 export const opa = await findOpa(ROOT);
-/** Run CLI tests when the CLI exists, and always in CI (where they then fail clearly). */
-export const runCliTests = opa !== undefined || Boolean(process.env.CI);
-if (!runCliTests) {
-  console.warn('SKIPPING policy tests that need the OPA CLI: not installed (run scripts/install-opa.sh)');
-}
 
 /** The OPA binary, failing the test clearly when it is missing (CI). */
 export function requireOpa(): string {

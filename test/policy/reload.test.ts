@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compilePolicies, locationsIn } from '../../proxy/policy/opaCli.js';
 import { PolicyStore, type ReloadResult } from '../../proxy/policy/store.js';
-import { advisor, benign, requestInput, requireOpa, runCliTests, scratchPolicies } from './policyFixtures.js';
+import { describeWithOpa } from '../support/policyFixture.js';
+import { advisor, benign, requestInput, requireOpa, scratchPolicies } from './policyFixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -92,7 +93,7 @@ describe('PolicyStore', () => {
   });
 });
 
-describe.skipIf(!runCliTests)('PolicyStore with the OPA CLI', () => {
+describeWithOpa('PolicyStore with the OPA CLI', () => {
   it('compiles the sources to the committed wasm byte for byte', async () => {
     const { dir } = await startStore({ opa: null });
     const { readCompiled } = await import('../../proxy/policy/compiled.js');
