@@ -22,10 +22,13 @@ import { ExportTraceServiceRequest } from '../collector/otlp/traceProto.js';
 import { costReport } from '../collector/reports/costReport.js';
 import { ROLLUP_SQL } from '../collector/rollups/costRollups.js';
 import { AuditDatabase } from '../collector/store/auditDatabase.js';
+import { ROLLUP_MEASURES } from '../collector/store/schema.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const ROLLUP_ROWS = Number(process.env.BENCH_ROLLUP_ROWS ?? 10_000_000);
 const BATCH = 1000;
+/** The ingest key the benchmark's collector accepts (a constant: the load runs in worker threads). */
+const BENCH_INGEST = { id: 'bench', token: 'ghi_benchmark-only-ingest-key' };
 const IN_FLIGHT = 4;
 
 /*
@@ -87,7 +90,7 @@ function body(start: number, ids: Buffer = randomFillSync(Buffer.alloc(24 * BATC
       attribute(A.feature, 'chat'), attribute(A.operation, 'chat'), attribute(A.requestModel, 'gpt-4o'),
       attribute(A.responseModel, 'gpt-4o-2024-08-06'), attribute(A.providerName, 'openai'),
       attribute(A.inputTokens, 500 + (i % 100)), attribute(A.outputTokens, 100 + (i % 50)), attribute(A.cacheReadTokens, i % 7),
-      attribute(A.costUsd, { double: 0.0001 * (i % 97) }), attribute(A.promptId, 'assistant'), attribute(A.promptVersion, `v${i % 3}`),
+      attribute(A.costUsd, (0.0001 * (i % 97)).toFixed(12)), attribute(A.promptId, 'assistant'), attribute(A.promptVersion, `v${i % 3}`),
       attribute(A.outcome, i % 50 === 0 ? 'error' : 'ok'), attribute(A.httpStatus, 200), attribute(A.policyDecision, 'allow'),
       attribute(A.durationMs, { double: 250.5 }), attribute(A.clientWire, 'openai'), attribute(A.keyId, `key-${i % 100}`),
     ]));
@@ -139,7 +142,7 @@ async function generateLoad({ url, records }: LoadJob): Promise<{ ms: number; re
       });
       // Like the proxy's shipper: a dropped connection or a 503 is retried (at most 5 times), a 200 ends it.
       for (let attempt = 1; ; attempt++) {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: payload })
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${BENCH_INGEST.token}` }, body: payload })
           .catch((error: unknown) => { if (attempt >= 5) throw error; return undefined; });
         if (res?.status === 200) { await res.arrayBuffer(); break; }
         if (res !== undefined && (res.status !== 503 || attempt >= 5)) throw new Error(`ingest answered ${res.status}`);
@@ -188,13 +191,13 @@ async function rollupBench(dir: string): Promise<{ rollupMs: number; rawMs: numb
   const db = await AuditDatabase.open(join(dir, 'rollup-bench.duckdb'));
   await db.connection.run(`INSERT INTO audit_records (seq, record_type, start_time, tenant_id, team_id, user_id, agent_id, feature,
       gen_ai_request_model, gen_ai_provider_name, prompt_version, gen_ai_usage_input_tokens, gen_ai_usage_output_tokens,
-      gen_ai_usage_cache_read_input_tokens, cost_usd, outcome)
+      gen_ai_usage_cache_read_input_tokens, cost_usd, usage_estimated, outcome)
     SELECT i, 'request', TIMESTAMP '2025-01-01' + to_seconds(i // 10), 'tenant-' || (i % 5), 'team-' || (i % 20), 'user-' || (i % 500),
-      'agent-' || (i % 10), 'chat', 'gpt-4o', 'openai', 'v' || (i % 3), 500 + i % 100, 100 + i % 50, i % 7, 0.0001 * (i % 97),
+      'agent-' || (i % 10), 'chat', 'gpt-4o', 'openai', 'v' || (i % 3), 500 + i % 100, 100 + i % 50, i % 7, (0.0001 * (i % 97))::DECIMAL(38,12), i % 13 = 0,
       CASE WHEN i % 50 = 0 THEN 'error' ELSE 'ok' END
     FROM range(${ROLLUP_ROWS}) t(i)`);
   const dims = ['hour', 'tenant_id', 'team_id', 'user_id', 'agent_id', 'feature', 'model', 'provider', 'prompt_version'] as const;
-  const measures = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials'] as const;
+  const measures = ROLLUP_MEASURES;
   await db.connection.run(`INSERT INTO cost_rollups SELECT ${[...dims, ...measures].map((k) => ROLLUP_SQL[k]).join(', ')}
     FROM audit_records GROUP BY ALL`);
   const rollupRows = Number((await db.query('SELECT count(*) AS n FROM cost_rollups'))[0]?.n);
@@ -208,7 +211,7 @@ async function rollupBench(dir: string): Promise<{ rollupMs: number; rawMs: numb
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
   try {
-    const collector = await startCollector({ dataDir: dir, port: 0 });
+    const collector = await startCollector({ dataDir: dir, port: 0, ingestKeys: [BENCH_INGEST] });
     const cpuBefore = process.cpuUsage();
     const { ms: ingestMs, retries } = await ingest(collector.tracesUrl);
     const cpu = process.cpuUsage(cpuBefore);

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await mkdir(profileDir);
   const mock = await startMock({ cpus: cores.load, logDir, latencyMs: 0, chunks: 20, chunkIntervalMs: 1, name: 'mock' });
   const collector = await startCollector(cores.load, logDir, join(workDir, 'collector'));
-  const configs = await writeGatehouseConfigs({ workDir, mockUrl: mock.url, collectorUrl: collector.url, redisUrl: 'redis://127.0.0.1:6379' });
+  const configs = await writeGatehouseConfigs({ workDir, mockUrl: mock.url, collectorUrl: collector.url, collectorToken: collector.token, redisUrl: 'redis://127.0.0.1:6379' });
   const row = await startGatehouse({ id: values.bare ? 'gatehouse-bare' : 'gatehouse-full', config: values.bare ? configs.bare : configs.full, key: configs.key, cpus: cores.sut, logDir, cpuProfileDir: profileDir });
   const body = join(workDir, 'body.json');
   await writeFile(body, JSON.stringify({ model: 'gpt-4o-mini', stream: values.stream, messages: [{ role: 'system', content: 'You are a concise assistant.' }, { role: 'user', content: 'The nightly export job failed with a timeout at 02:14. What should I check first?' }], max_tokens: 256 }));

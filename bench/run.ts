@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     helpers.push(collector.process);
     const redis = wanted.has('gatehouse-workers') ? await startRedis(cores.load, logDir) : undefined;
     if (redis) helpers.push(redis.process);
-    const configs = await writeGatehouseConfigs({ workDir, mockUrl: mockUp.url, collectorUrl: collector.url, redisUrl: redis?.url ?? 'redis://127.0.0.1:6379' });
+    const configs = await writeGatehouseConfigs({ workDir, mockUrl: mockUp.url, collectorUrl: collector.url, collectorToken: collector.token, redisUrl: redis?.url ?? 'redis://127.0.0.1:6379' });
     const attempt = async (id: RowId, start: () => Promise<Row | Unavailable>) => {
       if (!wanted.has(id)) return;
       try {

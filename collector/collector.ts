@@ -12,9 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openStore, shareStore, storeLocation, type StoreHandle } from './cli/commandIO.js';
 import { applyRetention } from './export/retention.js';
+import { IngestStats } from './ingestStats.js';
 import { Forwarder, type ForwardTarget } from './otlp/forwarder.js';
+import { IngestKeys, ingestKeysPath, type IngestKeySecret } from './otlp/ingestKeys.js';
 import { handleTraces, TRACES_PATH } from './otlp/receiver.js';
 import type { WriterOptions } from './store/auditWriter.js';
+import { log } from '../proxy/log.js';
 
 export const ADMIN_FILE = 'collector.json';
 export const ADMIN_PATH = '/admin/command';
@@ -29,6 +32,12 @@ export interface CollectorOptions extends WriterOptions {
   forward?: ForwardTarget[];
   /** Delete exported segments older than this many days (checked hourly). */
   retentionDays?: number;
+  /** Ingest keys held in memory (the embedded default's own proxy), in addition to the file's. */
+  ingestKeys?: IngestKeySecret[];
+  /** The ingest keys file. Default `<dataDir>/ingest-keys.json`. */
+  ingestKeysFile?: string;
+  /** `reject` (default): 401 for spans without a valid ingest key; `forward`: forward them, never record them. */
+  unauthenticated?: 'reject' | 'forward';
   /** Runs a CLI command in this process (wired by cli/index.ts to avoid an import cycle). */
   runCommand?: (name: string, argv: string[], store: StoreHandle) => Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -39,6 +48,7 @@ export interface RunningCollector {
   tracesUrl: string;
   store: StoreHandle;
   forwarder: Forwarder;
+  ingest: IngestStats;
   /** Stops accepting, drains, signs the head, closes the store. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -67,6 +77,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   if (writer === undefined) throw new Error('store opened without a writer');
   const unshare = shareStore(store, location.dbFile);
   const forwarder = new Forwarder(options.forward ?? []);
+  const keys = await IngestKeys.open(options.ingestKeysFile ?? ingestKeysPath(store.dataDir), options.ingestKeys ?? []);
+  if (keys.size === 0) log.warn('collector: no ingest keys; every span will be refused until one is created (gatehouse ingest-keys create --id <replica>)', { file: keys.file });
+  const stats = new IngestStats();
+  const unauthenticated = options.unauthenticated ?? 'reject';
   const token = randomBytes(32).toString('hex');
   let stopping = false;
 
@@ -77,11 +91,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         if (stopping) return json(res, 503, { code: 14, message: 'collector is stopping' });
         return handleTraces(req, res, {
           maxBodyBytes: options.maxBodyBytes,
-          ingest: async (decoded) => { await writer.ingest(decoded.spans); },
+          authenticate: (authorization) => keys.authenticate(authorization),
+          unauthenticated,
+          refused: (reason, request) => stats.refused(reason, request, unauthenticated === 'forward'),
+          ingest: async (decoded, instance) => {
+            const result = await writer.ingest(decoded.spans, instance);
+            stats.recordedFrom(instance, result.recorded, result.duplicateRequestIds);
+          },
           received: forwarder.enabled ? (body, decoded, type) => forwarder.forward(body, decoded, type) : undefined,
         });
       }
-      if (path === '/healthz') return json(res, 200, { status: 'ok', chain_id: writer.chainId, last_seq: writer.lastSeq, forward: forwarder.snapshot() });
+      if (path === '/healthz') {
+        return json(res, 200, { status: 'ok', chain_id: writer.chainId, last_seq: writer.lastSeq, ingest: stats.snapshot(), forward: forwarder.snapshot() });
+      }
+      if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return stats.serveMetrics(req, res);
       if (path === ADMIN_PATH && req.method === 'POST' && options.runCommand) {
         const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer /, ''));
         if (given.length !== token.length || !timingSafeEqual(given, Buffer.from(token))) return json(res, 401, { error: 'bad token' });
@@ -118,6 +141,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     tracesUrl: `${url}${TRACES_PATH}`,
     store,
     forwarder,
+    ingest: stats,
     stop() {
       stopped ??= (async () => {
         stopping = true;
@@ -127,6 +151,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
           server.closeIdleConnections();
         });
         await forwarder.drain();
+        keys.close();
+        await stats.shutdown();
         await rm(adminFile, { force: true });
         unshare();
         await store.close();

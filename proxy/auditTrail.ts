@@ -17,7 +17,17 @@ export interface AuditTrail {
   shutdown(): Promise<void>;
 }
 
-export function createAuditTrail(config: Config, collectorUrl = config.audit.collectorUrl): AuditTrail | undefined {
+/** Where the spool ships, and the ingest key that lets this instance write the audit trail. */
+export interface CollectorTarget { url: string; token?: string }
+
+export function collectorTargetOf(config: Config, env: NodeJS.ProcessEnv = process.env): CollectorTarget | undefined {
+  const url = config.audit.collectorUrl;
+  if (url === undefined) return undefined;
+  const token = config.audit.collectorToken ?? (env.GATEHOUSE_INGEST_KEY || undefined);
+  return token === undefined ? { url } : { url, token };
+}
+
+export function createAuditTrail(config: Config, collector: CollectorTarget | undefined = collectorTargetOf(config)): AuditTrail | undefined {
   const { audit } = config;
   if (!audit.enabled) return undefined;
   const spool = new AuditSpool({
@@ -27,8 +37,13 @@ export function createAuditTrail(config: Config, collectorUrl = config.audit.col
     fsync: audit.fsync,
     onError: (error) => log.error('audit spool', { error }),
   });
-  const shipper = collectorUrl
-    ? new SpoolShipper(spool, { endpoint: collectorUrl, fsync: audit.fsync, onError: (error) => log.warn('audit shipper', { error }) })
+  const shipper = collector
+    ? new SpoolShipper(spool, {
+      endpoint: collector.url,
+      ...(collector.token ? { headers: { authorization: `Bearer ${collector.token}` } } : {}),
+      fsync: audit.fsync,
+      onError: (error) => log.warn('audit shipper', { error }),
+    })
     : undefined;
   let stopped: Promise<void> | undefined;
   return {
@@ -36,6 +51,9 @@ export function createAuditTrail(config: Config, collectorUrl = config.audit.col
     shipper,
     async start() {
       await spool.start();
+      if (collector && !collector.token) {
+        log.warn('no ingest key for the collector (audit.collectorToken or GATEHOUSE_INGEST_KEY): it will refuse this instance\'s records, which wait in the spool', { collector: collector.url });
+      }
       if (shipper) await shipper.start();
       else log.warn('audit.collectorUrl is not set: audit records stay in the spool until a collector is configured', { spool: spool.dir });
     },

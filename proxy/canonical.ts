@@ -94,7 +94,12 @@ export interface ChatResponse {
   finishReason: FinishReason;
   /** The stop sequence that ended generation, when the provider reports it. */
   stopSequence?: string;
-  usage: Usage;
+  /**
+   * What the provider reported; absent when it reported none. The pipeline then
+   * counts the tokens itself (flagged `usage_estimated`) and fills this in before
+   * the answer is encoded, so clients always get a usage object.
+   */
+  usage?: Usage;
 }
 
 /**
@@ -122,7 +127,8 @@ export interface EmbeddingRequest {
 export interface EmbeddingResponse {
   model: string;
   vectors: Float32Array[] | number[][];
-  usage: { inputTokens: number };
+  /** Absent when the provider reported none (the pipeline counts the input then). */
+  usage?: { inputTokens: number };
 }
 
 /** Plain text of a list of content parts, images left out. */

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { tracing } from '@opentelemetry/sdk-node';
-import { createAuditTrail, observeSpool, type AuditTrail } from './auditTrail.js';
+import { collectorTargetOf, createAuditTrail, observeSpool, type AuditTrail, type CollectorTarget } from './auditTrail.js';
 import type { Config } from './config/schema.js';
 import { PriceTable } from './cost/priceTable.js';
 import { createEnforcement, type EnforcementParts } from './enforcement.js';
@@ -24,8 +24,8 @@ export interface GatewayOptions {
   spanProcessors?: tracing.SpanProcessor[];
   audit?: AuditGate;
   env?: NodeJS.ProcessEnv;
-  /** Where the spool ships; overrides config.audit.collectorUrl (the embedded collector's URL). */
-  collectorUrl?: string;
+  /** Where the spool ships, with its ingest key; overrides config.audit (the embedded collector). */
+  collector?: CollectorTarget;
   /** Overrides config.server.port (0 picks a free port). */
   port?: number;
   host?: string;
@@ -45,7 +45,7 @@ export interface Gateway {
 
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   let ready = false;
-  const audit = createAuditTrail(config, options.collectorUrl);
+  const audit = createAuditTrail(config, options.collector ?? collectorTargetOf(config, options.env));
   await audit?.start();
   const enforcement = await createEnforcement(config);
   await enforcement.start();

@@ -29,6 +29,8 @@ export interface SetupOptions {
   workDir: string;
   mockUrl: string;
   collectorUrl: string;
+  /** The collector's ingest key for the proxies. */
+  collectorToken: string;
   redisUrl: string;
 }
 
@@ -45,7 +47,7 @@ export async function writeGatehouseConfigs(options: SetupOptions): Promise<Gate
     models: { 'gpt-4o-mini': { targets: [{ provider: 'upstream', model: 'gpt-4o-mini' }] } },
     keys: [{ id: 'bench', hash: hashKey(key), tenant: 'bench', team: 'load', user: 'bench-user', feature: 'chat' }],
     policy: { dir: policiesDir },
-    audit: { collectorUrl: options.collectorUrl },
+    audit: { collectorUrl: options.collectorUrl, collectorToken: options.collectorToken },
   });
   const full = base('full');
   const bare: ConfigInput = { ...base('bare'), policy: { enabled: false }, audit: { enabled: false } };

@@ -5,12 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from './loadgen.js';
 import { GATEBENCH } from './loadgen.js';
 import { freePort, startProcess, waitForHttp, type Running } from './processes.js';
 import { REPO_DIR } from './gatehouseSetup.js';
+import { generateIngestKey, hashKey } from '../../proxy/identity/keyHash.js';
+import { ingestKeysPath, writeIngestKeys } from '../../collector/otlp/ingestKeys.js';
 
 export type RowId = 'direct' | 'minimal' | 'gatehouse-full' | 'gatehouse-bare' | 'gatehouse-workers' | 'portkey' | 'litellm';
 
@@ -104,12 +106,16 @@ export async function startGatehouse(options: GatehouseStart): Promise<Row> {
   };
 }
 
-export async function startCollector(cpus: string, logDir: string, dataDir: string): Promise<{ url: string; process: Running }> {
+/** A `gatehouse collector` that accepts one ingest key (returned as `token`), as a proxy replica would be set up. */
+export async function startCollector(cpus: string, logDir: string, dataDir: string): Promise<{ url: string; token: string; process: Running }> {
   ensureBuild(REPO_DIR);
   const port = await freePort();
+  const token = generateIngestKey();
+  await mkdir(dataDir, { recursive: true });
+  await writeIngestKeys(ingestKeysPath(dataDir), [{ id: 'bench-proxy', hash: hashKey(token) }]);
   const process = startProcess('collector', 'node', [join(REPO_DIR, 'bin', 'gatehouse.mjs'), 'collector', '--port', String(port), '--data-dir', dataDir], { cpus, logDir, cwd: REPO_DIR, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
   await process.waitForLine(/collector listening/, 120_000);
-  return { url: `http://127.0.0.1:${port}`, process };
+  return { url: `http://127.0.0.1:${port}`, token, process };
 }
 
 export async function startRedis(cpus: string, logDir: string): Promise<{ url: string; process: Running } | undefined> {

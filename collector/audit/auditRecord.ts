@@ -4,6 +4,7 @@
  * attempt) become the record's `attempts` JSON when they arrive in the same
  * export or shortly before it (see AttemptBuffer).
  */
+import { decimalTextOf, formatUnits, parseDecimal, roundDecimal } from '../../proxy/cost/money.js';
 import { AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
 import { AUDIT_COLUMNS, type AuditColumn, type AuditRecord, type RecordValue } from './columns.js';
 import { CANONICAL_KEYS, canonicalIndex, type RecordValues } from './hashChain.js';
@@ -18,6 +19,7 @@ const SLOT = {
   spanId: canonicalIndex('span_id'), parentSpanId: canonicalIndex('parent_span_id'), spanName: canonicalIndex('span_name'),
   spanStatus: canonicalIndex('span_status'), startTime: canonicalIndex('start_time'), endTime: canonicalIndex('end_time'),
   serviceName: canonicalIndex('service_name'), serviceInstanceId: canonicalIndex('service_instance_id'),
+  gatewayInstance: canonicalIndex('gateway_instance'),
   attempts: canonicalIndex('attempts'), details: canonicalIndex('details'),
 };
 
@@ -56,6 +58,8 @@ function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue
       const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
       return Number.isFinite(n) ? (Object.is(n, -0) ? 0 : n) : null;
     }
+    case 'DECIMAL(38,12)':
+      return exactAmount(v);
     case 'BOOLEAN':
       return typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
     case 'VARCHAR[]':
@@ -64,6 +68,20 @@ function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue
     default:
       return null;
   }
+}
+
+/**
+ * An amount as the store holds it: a decimal string with exactly 12 digits
+ * after the point. A decimal string with more digits, or anything else, is not
+ * an amount (null). A binary float (an older or foreign writer) is taken at its
+ * shortest decimal digits, rounded half to even to 12 places.
+ */
+function exactAmount(v: AttributeValue): string | null {
+  let units: bigint | undefined;
+  if (typeof v === 'string') units = parseDecimal(v.trim());
+  else if (typeof v === 'number' && Number.isFinite(v)) units = roundDecimal(decimalTextOf(v));
+  if (units === undefined || units >= 10n ** 38n || units <= -(10n ** 38n)) return null;
+  return formatUnits(units);
 }
 
 function text(v: AttributeValue | undefined): string | null {
@@ -96,6 +114,8 @@ export function attemptOf(span: ReceivedSpan, contentKeys: ReadonlySet<string>):
 export interface RecordOptions {
   /** false: content columns are stored as null (the proxy's capture mode still decides what arrives). */
   storeContent: boolean;
+  /** The gateway instance whose ingest key sent the span. */
+  instance: string;
 }
 
 /** The unchained record for an audit span, as values in CANONICAL_KEYS order (chain columns are filled by HashChain). */
@@ -112,6 +132,7 @@ export function requestValues(span: ReceivedSpan, attempts: Attempt[], receivedA
   values[SLOT.endTime] = micros(span.endUnixNano);
   values[SLOT.serviceName] = text(span.resource.get('service.name'));
   values[SLOT.serviceInstanceId] = text(span.resource.get('service.instance.id'));
+  values[SLOT.gatewayInstance] = options.instance;
   values[SLOT.attempts] = attempts.length === 0 ? null : wellFormed(JSON.stringify(attempts));
   const attributes = span.attributes;
   for (const { column, attribute, slot } of ATTRIBUTE_SLOTS) {

@@ -7,7 +7,10 @@
  */
 import { AUDIT_ATTRIBUTES, type AttributeName, type AttributeType } from '../../proxy/telemetry/attributes.js';
 
-export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'VARCHAR[]' | 'TIMESTAMP';
+export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'DECIMAL(38,12)' | 'BOOLEAN' | 'VARCHAR[]' | 'TIMESTAMP';
+
+/** Exact money: 12 digits after the point (pico-USD), up to 26 before it. */
+export const MONEY_TYPE = 'DECIMAL(38,12)';
 
 export interface AuditColumn {
   name: string;
@@ -22,6 +25,7 @@ const SQL_TYPE: Record<AttributeType, ColumnType> = {
   string: 'VARCHAR',
   int: 'BIGINT',
   double: 'DOUBLE',
+  decimal: 'DECIMAL(38,12)',
   boolean: 'BOOLEAN',
   'string[]': 'VARCHAR[]',
 };
@@ -46,9 +50,11 @@ const LEADING: AuditColumn[] = [
   { name: 'end_time', type: 'TIMESTAMP' },
   { name: 'service_name', type: 'VARCHAR' },
   { name: 'service_instance_id', type: 'VARCHAR' },
+  { name: 'gateway_instance', type: 'VARCHAR' },
 ];
 
 const TRAILING: AuditColumn[] = [
+  { name: 'duplicate_request_id', type: 'BOOLEAN' },
   { name: 'attempts', type: 'VARCHAR' },
   { name: 'details', type: 'VARCHAR' },
 ];

@@ -84,3 +84,31 @@ export function checkpointSignatureValid(c: Checkpoint, publicKeyPem: string): b
     return false;
   }
 }
+
+/** A signature over an export manifest (docs/audit-format.md, section 5). */
+export interface ManifestSignature {
+  key_id: string;
+  /** Standard padded base64 of the Ed25519 signature over the manifest's canonical JSON without `signature`. */
+  value: string;
+}
+
+/** The exact bytes a manifest signature covers: RFC 8785 canonical JSON of the manifest without its `signature` member. */
+export function manifestMessage(manifest: object): Buffer {
+  const { signature: _ignored, ...rest } = manifest as { signature?: unknown };
+  const text = canonicalize(rest);
+  if (text === undefined) throw new Error('manifest cannot be canonicalised');
+  return Buffer.from(text, 'utf8');
+}
+
+export function signManifest(key: SigningKey, manifest: object): ManifestSignature {
+  return { key_id: key.keyId, value: sign(null, manifestMessage(manifest), key.privateKey).toString('base64') };
+}
+
+export function manifestSignatureValid(manifest: object, signature: ManifestSignature, publicKeyPem: string): boolean {
+  if (typeof signature.value !== 'string' || signature.value === '') return false;
+  try {
+    return verify(null, manifestMessage(manifest), createPublicKey(publicKeyPem), Buffer.from(signature.value, 'base64'));
+  } catch {
+    return false;
+  }
+}

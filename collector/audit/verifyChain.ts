@@ -12,7 +12,9 @@ import { checkpointSignatureValid, type Checkpoint } from './signing.js';
 
 export type FailureReason =
   | 'altered' | 'reordered' | 'missing' | 'duplicate' | 'broken_link' | 'foreign_chain'
-  | 'bad_signature' | 'unknown_key' | 'missing_signature' | 'checkpoint_mismatch' | 'file_mismatch';
+  | 'bad_signature' | 'unknown_key' | 'missing_signature' | 'checkpoint_mismatch' | 'file_mismatch'
+  // Exports only (docs/audit-format.md, section 8):
+  | 'manifest_unsigned' | 'manifest_bad_signature' | 'manifest_mismatch' | 'unreadable_file' | 'tool_calls_mismatch';
 
 export interface Failure { seq: number; reason: FailureReason; detail: string }
 

@@ -12,7 +12,10 @@ export async function collectorCommand(argv: string[], io: CommandIO, runCommand
     'checkpoint-every': { type: 'string' }, 'checkpoint-interval': { type: 'string' },
     forward: { type: 'string', multiple: true }, 'forward-strip-content': { type: 'boolean' },
     'no-content': { type: 'boolean' }, 'retention-days': { type: 'string' }, 'max-body-bytes': { type: 'string' },
+    'ingest-keys': { type: 'string' }, unauthenticated: { type: 'string' },
   });
+  const unauthenticated = values.unauthenticated ?? 'reject';
+  if (unauthenticated !== 'reject' && unauthenticated !== 'forward') throw new UsageError(`--unauthenticated: '${unauthenticated}'; use reject or forward`);
   const forward: ForwardTarget[] = (values.forward ?? []).map((url) => {
     if (!/^https?:\/\//.test(url)) throw new UsageError(`--forward: '${url}' is not an http(s) URL`);
     return { url, stripContent: values['forward-strip-content'] ?? false };
@@ -28,6 +31,8 @@ export async function collectorCommand(argv: string[], io: CommandIO, runCommand
     retentionDays: values['retention-days'] === undefined ? undefined : parseCount(values['retention-days'], '--retention-days', 0),
     maxBodyBytes: values['max-body-bytes'] === undefined ? undefined : parseCount(values['max-body-bytes'], '--max-body-bytes', 0),
     runCommand,
+    unauthenticated,
+    ...(values['ingest-keys'] ? { ingestKeysFile: values['ingest-keys'] } : {}),
   };
   const collector = await startCollector(options);
   io.out(`collector listening on ${collector.tracesUrl} (chain ${collector.store.writer?.chainId ?? '-'}, data in ${collector.store.dataDir})`);

@@ -4,7 +4,8 @@ import { searchRequests, showRequest } from '../reports/requestSearch.js';
 import type { AuditDatabase, Row } from '../store/auditDatabase.js';
 import { parse, parseCount, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
 import { storeLocation, type CommandIO } from './commandIO.js';
-import { formatTable, printable, type Cell } from './table.js';
+import { formatUnitsShort, parseDecimal } from '../../proxy/cost/money.js';
+import { decimalCell, formatTable, printable, type Cell } from './table.js';
 
 const FAR_FUTURE = new Date('9999-01-01T00:00:00Z');
 
@@ -30,11 +31,20 @@ export async function reportCostsCommand(argv: string[], io: CommandIO): Promise
   const from = parseTime(values.from, '--from', new Date(0));
   const to = parseTime(values.to, '--to', FAR_FUTURE);
   const rows = await readStore(io, values, (db) => costReport(db, { by, from, to, tenant: values.tenant }));
-  const measures = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials'] as const;
-  const total = Object.fromEntries(measures.map((m) => [m, rows.reduce((s, r) => s + Number(r[m] ?? 0), 0)]));
-  const body = rows.map((r) => [r.key === '' ? '(none)' : cell(r.key), ...measures.map((m) => Number(r[m] ?? 0))]);
-  body.push(['TOTAL', ...measures.map((m) => total[m] as number)]);
-  io.out(formatTable([by, ...measures], body));
+  const counts = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens'] as const;
+  const amounts = ['cost_usd', 'estimated_usd'] as const;
+  const tail = ['errors', 'policy_denials'] as const;
+  // Amounts are exact: summed as integers of 1e-12 USD, printed without trailing zeros.
+  const amount = (v: unknown): bigint => parseDecimal(String(v ?? '0')) ?? 0n;
+  const line = (key: Cell, r: Record<string, unknown>): Cell[] => [
+    key, ...counts.map((m) => Number(r[m] ?? 0)), ...amounts.map((m) => decimalCell(formatUnitsShort(amount(r[m])))), ...tail.map((m) => Number(r[m] ?? 0)),
+  ];
+  const body = rows.map((r) => line(r.key === '' ? '(none)' : cell(r.key), r));
+  const total: Record<string, unknown> = {};
+  for (const m of [...counts, ...tail]) total[m] = rows.reduce((s, r) => s + Number(r[m] ?? 0), 0);
+  for (const m of amounts) total[m] = formatUnitsShort(rows.reduce((s, r) => s + amount(r[m]), 0n));
+  body.push(line('TOTAL', total));
+  io.out(formatTable([by, ...counts, ...amounts, ...tail], body));
   return 0;
 }
 
@@ -74,6 +84,9 @@ export async function auditShowCommand(argv: string[], io: CommandIO): Promise<n
   if (details.length === 0) {
     io.err(`no audit record with request id ${requestId}`);
     return 1;
+  }
+  if (details.length > 1) {
+    io.err(`warning: ${details.length} records claim request id ${printable(requestId)} (seq ${details.map((d) => String(d.record.seq)).join(', ')}); all are shown, check gateway_instance`);
   }
   for (const d of details) {
     io.out(vertical(d.record));

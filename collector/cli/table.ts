@@ -7,10 +7,22 @@ export function printable(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export type Cell = string | number | boolean | null | undefined | Date;
+/** An exact decimal (money), printed as its text and aligned like a number. */
+export interface DecimalCell { decimal: string }
+
+export function decimalCell(text: string): DecimalCell {
+  return { decimal: text };
+}
+
+export type Cell = string | number | boolean | null | undefined | Date | DecimalCell;
+
+function isNumeric(v: Cell): boolean {
+  return typeof v === 'number' || v === null || v === undefined || (typeof v === 'object' && !(v instanceof Date));
+}
 
 function show(v: Cell): string {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'object' && !(v instanceof Date)) return v.decimal;
   if (v instanceof Date) return v.toISOString().replace('.000Z', 'Z');
   if (typeof v === 'number') return String(Number.isInteger(v) ? v : Number(v.toPrecision(10)));
   return printable(String(v));
@@ -18,7 +30,7 @@ function show(v: Cell): string {
 
 export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly Cell[]>): string {
   const text = rows.map((r) => r.map(show));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => isNumeric(r[i])));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

@@ -4,7 +4,8 @@
  * partitioned by received date (`records/date=YYYY-MM-DD/*.parquet`), or CSV,
  * plus `tool_calls`, `chain_links` (tenant-filtered exports: seq/prev_hash/hash
  * of other tenants' rows, so the chain stays verifiable without revealing them)
- * and `manifest.json` (sha256 and rows of every file, checkpoints, public keys).
+ * and `manifest.json` (sha256 and rows of every file, checkpoints, public keys),
+ * signed with the checkpoint key so that no field of it can be changed unseen.
  * Before export, the rows after the last checkpoint are verified and the last
  * exported row is signed, so every export ends on a signed checkpoint.
  * Call inside AuditWriter.exclusive().
@@ -14,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { A } from '../../proxy/telemetry/attributes.js';
-import { columnFor } from '../audit/columns.js';
+import { AUDIT_COLUMNS, columnFor } from '../audit/columns.js';
 import { GENESIS_HASH } from '../audit/hashChain.js';
 import type { Checkpoint } from '../audit/signing.js';
 import { verifyChain } from '../audit/verifyChain.js';
@@ -33,6 +34,14 @@ export interface ExportOptions {
 }
 
 const TENANT = columnFor(A.tenant);
+
+/**
+ * Timestamps leave as TIMESTAMP WITH TIME ZONE (Parquet isAdjustedToUTC): the
+ * store's naive UTC values, marked UTC, so a reader's session time zone cannot
+ * shift them. The instant (epoch_us) is unchanged, and so is the hash.
+ */
+const RECORD_COLUMNS = `* REPLACE (${AUDIT_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => `timezone('UTC', "${c.name}") AS "${c.name}"`).join(', ')})`;
+const TOOL_CALL_COLUMNS = `t.* REPLACE (timezone('UTC', t.start_time) AS start_time)`;
 
 function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
@@ -97,7 +106,7 @@ export async function exportAudit(db: AuditDatabase, writer: AuditWriter, option
       const dayDir = join(options.outDir, 'records', `date=${String(day)}`);
       await mkdir(dayDir, { recursive: true });
       await connection.run(
-        `COPY (SELECT * FROM audit_records WHERE seq BETWEEN ${Number(lo)} AND ${Number(hi)}${tenantFilter})
+        `COPY (SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq BETWEEN ${Number(lo)} AND ${Number(hi)}${tenantFilter})
          TO ${sqlString(join(dayDir, `records_0.${ext}`))} (${copyOptions})`,
       );
     }
@@ -108,7 +117,7 @@ export async function exportAudit(db: AuditDatabase, writer: AuditWriter, option
       );
     }
     await connection.run(
-      `COPY (SELECT t.* FROM tool_calls t ${options.tenant === undefined ? '' : `JOIN audit_records r USING (seq)`}
+      `COPY (SELECT ${TOOL_CALL_COLUMNS} FROM tool_calls t ${options.tenant === undefined ? '' : `JOIN audit_records r USING (seq)`}
              WHERE ${first === undefined ? 'false' : `t.seq BETWEEN ${first} AND ${last}`}${options.tenant === undefined ? '' : ` AND r.${TENANT} = ${sqlString(options.tenant)}`} ORDER BY t.seq, t.position)
        TO ${out(`tool_calls.${ext}`)} (${copyOptions})`,
     );
@@ -150,6 +159,7 @@ export async function exportAudit(db: AuditDatabase, writer: AuditWriter, option
     checkpoints,
     public_keys: keys.map((k) => ({ key_id: String(k.key_id), pem: String(k.public_key_pem) })),
   };
+  manifest.signature = writer.signManifest(manifest);
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFile(join(options.outDir, MANIFEST_FILE), text);
   await db.connection.run(

@@ -3,9 +3,9 @@
  * exists with the recorded sha256 and row count, and no unlisted data file
  * was added. See docs/audit-format.md, "Export".
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Checkpoint } from '../audit/signing.js';
+import type { Checkpoint, ManifestSignature } from '../audit/signing.js';
 import type { Failure } from '../audit/verifyChain.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -36,22 +36,42 @@ export interface Manifest {
   files: ManifestFile[];
   checkpoints: Checkpoint[];
   public_keys: Array<{ key_id: string; pem: string }>;
+  /** Ed25519 over the canonical JSON of every other member (docs/audit-format.md, section 5). */
+  signature?: ManifestSignature;
 }
 
+/** A manifest that cannot be read or is not one: verification fails at once, naming the file. */
+export class UnreadableManifest extends Error {}
+
 export async function readManifest(dir: string): Promise<Manifest> {
-  const parsed = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
-  if (parsed.format !== 'gatehouse-audit-export') throw new Error(`${dir}/${MANIFEST_FILE} is not a Gatehouse audit export manifest`);
+  let parsed: Manifest;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch (error) {
+    throw new UnreadableManifest(`${MANIFEST_FILE} cannot be read as JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || parsed.format !== 'gatehouse-audit-export' || parsed.version !== 1 || !Array.isArray(parsed.files)) {
+    throw new UnreadableManifest(`${MANIFEST_FILE} is not a Gatehouse audit export manifest (format gatehouse-audit-export, version 1)`);
+  }
   return parsed;
 }
 
 /** Compares the directory with the manifest; `hashFile` computes a file's sha256. */
 export async function checkFiles(dir: string, manifest: Manifest, hashFile: (path: string) => Promise<string>): Promise<Failure | undefined> {
+  const sizes = new Map<string, number>();
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  const present = new Set(entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/')));
+  const present = new Set<string>();
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const path = relative(dir, join(e.parentPath, e.name)).split('\\').join('/');
+    present.add(path);
+    sizes.set(path, (await stat(join(e.parentPath, e.name))).size);
+  }
   present.delete(MANIFEST_FILE);
   for (const f of manifest.files) {
     const seq = f.first_seq ?? manifest.first_seq ?? 0;
     if (!present.delete(f.path)) return { seq, reason: 'file_mismatch', detail: `${f.path} is listed in the manifest but missing` };
+    if (sizes.get(f.path) !== f.bytes) return { seq, reason: 'file_mismatch', detail: `${f.path} is ${sizes.get(f.path)} bytes; the manifest says ${f.bytes}` };
     if ((await hashFile(join(dir, f.path))) !== f.sha256) {
       return { seq, reason: 'file_mismatch', detail: `${f.path} does not match its sha256 in the manifest` };
     }

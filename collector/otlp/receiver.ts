@@ -7,10 +7,16 @@
  * body, 413 over the size limit, 415 for other content types or encodings, and
  * 503 (retryable) when the store could not commit. 200 is sent only after
  * `ingest` resolved, i.e. after the records are durable.
+ *
+ * Only an authenticated gateway instance writes the audit trail: a request
+ * without a valid ingest key (`Authorization: Bearer`) is answered 401
+ * UNAUTHENTICATED before its body is read, or, when the collector is told to
+ * forward such spans, decoded and forwarded but never recorded.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import type { AuthResult } from './ingestKeys.js';
 import { decodeJson } from './jsonDecoder.js';
 import { decodeProtobuf } from './protobufDecoder.js';
 import type { DecodedExport } from './spans.js';
@@ -23,12 +29,19 @@ const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 const INVALID_ARGUMENT = 3;
 const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
 
 export interface ReceiverOptions {
   /** Largest accepted body, compressed or decompressed. Default 32 MiB. */
   maxBodyBytes?: number;
-  /** Stores the spans; must resolve only when they are durable. */
-  ingest(decoded: DecodedExport): Promise<void>;
+  /** Which gateway instance sent the request (from its ingest key), or why it was refused. */
+  authenticate(authorization: string | undefined): AuthResult;
+  /** `reject` (default): 401 for spans without a valid key; `forward`: accept them for forwarding only. */
+  unauthenticated?: 'reject' | 'forward';
+  /** Called for every request refused or not recorded for want of a valid key. */
+  refused?(reason: 'missing' | 'unknown', req: IncomingMessage): void;
+  /** Stores the spans sent by gateway `instance`; must resolve only when they are durable. */
+  ingest(decoded: DecodedExport, instance: string): Promise<void>;
   /** Called after a successful ingest with the decompressed body (for forwarding). */
   received?(body: Uint8Array, decoded: DecodedExport, contentType: string): void;
 }
@@ -101,6 +114,16 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
     if (contentType !== PROTOBUF && contentType !== JSON_TYPE) {
       throw new HttpFailure(415, `unsupported content-type '${contentType}'; use ${PROTOBUF} or ${JSON_TYPE}`);
     }
+    const auth = options.authenticate(req.headers.authorization);
+    if ('refused' in auth) {
+      options.refused?.(auth.refused, req);
+      if (options.unauthenticated !== 'forward') {
+        res.setHeader('www-authenticate', 'Bearer realm="gatehouse-collector"');
+        throw new HttpFailure(401, auth.refused === 'missing'
+          ? 'an ingest key is required (Authorization: Bearer <key>); see gatehouse ingest-keys create'
+          : 'unknown ingest key');
+      }
+    }
     const body = await decompress(req, await readBody(req, limit), limit);
     let decoded: DecodedExport;
     try {
@@ -109,7 +132,7 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
       throw new HttpFailure(400, `undecodable ExportTraceServiceRequest: ${error instanceof Error ? error.message : 'invalid'}`);
     }
     try {
-      await options.ingest(decoded);
+      if ('instance' in auth) await options.ingest(decoded, auth.instance);
     } catch {
       res.setHeader('retry-after', '1');
       throw new HttpFailure(503, 'audit store unavailable; retry');
@@ -119,7 +142,8 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
   } catch (error) {
     if (!(error instanceof HttpFailure)) throw error;
     if (!req.readableEnded) req.resume();
-    res.setHeader('connection', error.status === 413 ? 'close' : 'keep-alive');
-    sendStatus(res, error.status, answerType, error.status === 503 ? UNAVAILABLE : INVALID_ARGUMENT, error.message);
+    res.setHeader('connection', error.status === 413 || error.status === 401 ? 'close' : 'keep-alive');
+    const code = error.status === 503 ? UNAVAILABLE : error.status === 401 ? UNAUTHENTICATED : INVALID_ARGUMENT;
+    sendStatus(res, error.status, answerType, code, error.message);
   }
 }

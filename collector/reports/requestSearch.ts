@@ -9,7 +9,7 @@ import type { AuditDatabase, Row } from '../store/auditDatabase.js';
 
 const C = {
   requestId: columnFor(A.requestId), tenant: columnFor(A.tenant), team: columnFor(A.team), user: columnFor(A.user),
-  agent: columnFor(A.agent), model: columnFor(A.requestModel), outcome: columnFor(A.outcome), status: columnFor(A.httpStatus),
+  userClaimed: columnFor(A.userClaimed), agent: columnFor(A.agent), model: columnFor(A.requestModel), outcome: columnFor(A.outcome), status: columnFor(A.httpStatus),
   input: columnFor(A.inputTokens), output: columnFor(A.outputTokens), cost: columnFor(A.costUsd), promptVersion: columnFor(A.promptVersion),
 };
 
@@ -21,8 +21,10 @@ export interface SearchQuery {
 export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise<Row[]> {
   const where = [`record_type = 'request'`];
   const params: DuckDBValue[] = [];
-  const add = (sql: string, value: DuckDBValue): void => { params.push(value); where.push(sql.replace('?', `$${params.length}`)); };
-  if (q.user !== undefined) add(`${C.user} = ?`, q.user);
+  // Every '?' of one condition is the same parameter.
+  const add = (sql: string, value: DuckDBValue): void => { params.push(value); where.push(sql.replaceAll('?', `$${params.length}`)); };
+  // A user's activity includes what others attempted in their name (user_claimed).
+  if (q.user !== undefined) add(`(${C.user} = ? OR ${C.userClaimed} = ?)`, q.user);
   if (q.agent !== undefined) add(`${C.agent} = ?`, q.agent);
   if (q.tenant !== undefined) add(`${C.tenant} = ?`, q.tenant);
   if (q.team !== undefined) add(`${C.team} = ?`, q.team);

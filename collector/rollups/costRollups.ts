@@ -4,7 +4,9 @@
  * user x agent x feature x model x provider x prompt version ('' when unknown).
  * model = response model, else request model. errors = outcome 'error' (or, for
  * spans without an outcome, span status error). policy_denials = outcome
- * 'denied'/'blocked' or policy decision 'deny'. ROLLUP_SQL states these rules
+ * 'denied'/'blocked' or policy decision 'deny'. estimated_* = the requests (and
+ * their cost) whose usage the gateway counted because the provider reported
+ * none (usage_estimated). Costs are exact DECIMAL sums. ROLLUP_SQL states these rules
  * once, over audit_records; ingest applies them to each committed seq range.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -18,6 +20,7 @@ const C = {
   provider: columnFor(A.providerName), promptVersion: columnFor(A.promptVersion),
   inputTokens: columnFor(A.inputTokens), outputTokens: columnFor(A.outputTokens), cached: columnFor(A.cacheReadTokens),
   cost: columnFor(A.costUsd), outcome: columnFor(A.outcome), decision: columnFor(A.policyDecision),
+  estimated: columnFor(A.usageEstimated),
 };
 
 /** SQL expressions (over audit_records) for the rollup's dimensions and measures. */
@@ -28,9 +31,11 @@ export const ROLLUP_SQL = {
   model: `coalesce(nullif(${C.responseModel}, ''), ${C.requestModel}, '')`, provider: `coalesce(${C.provider}, '')`,
   prompt_version: `coalesce(${C.promptVersion}, '')`,
   requests: `count(*)`, input_tokens: `coalesce(sum(${C.inputTokens}), 0)`, output_tokens: `coalesce(sum(${C.outputTokens}), 0)`,
-  cached_tokens: `coalesce(sum(${C.cached}), 0)`, cost_usd: `coalesce(sum(${C.cost}), 0)`,
+  cached_tokens: `coalesce(sum(${C.cached}), 0)`, cost_usd: `coalesce(sum(${C.cost}), 0)::DECIMAL(38,12)`,
   errors: `count(*) FILTER (WHERE ${C.outcome} = 'error' OR (${C.outcome} IS NULL AND span_status = 'error'))`,
   policy_denials: `count(*) FILTER (WHERE ${C.outcome} IN ('denied', 'blocked') OR ${C.decision} = 'deny')`,
+  estimated_requests: `count(*) FILTER (WHERE ${C.estimated})`,
+  estimated_cost_usd: `coalesce(sum(${C.cost}) FILTER (WHERE ${C.estimated}), 0)::DECIMAL(38,12)`,
 } as const;
 
 const KEY = ['hour', ...ROLLUP_DIMENSIONS] as const;

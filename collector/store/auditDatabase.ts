@@ -5,7 +5,7 @@
  * (see cli/remote.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, DuckDBTypeId, type DuckDBValue } from '@duckdb/node-api';
 import { migrate } from './schema.js';
 
 export type Row = Record<string, unknown>;
@@ -45,7 +45,7 @@ export class AuditDatabase {
     const connection = await instance.connect();
     const db = new AuditDatabase(file, instance, connection, await instance.connect(), readOnly);
     if (!readOnly) {
-      await migrate(connection);
+      await migrate(connection, file);
       const chains = await db.query('SELECT chain_id FROM chain');
       if (chains.length === 0) await connection.run('INSERT INTO chain VALUES ($1, now())', [randomUUID()]);
     }
@@ -64,12 +64,23 @@ export class AuditDatabase {
     return id;
   }
 
-  /** Runs a query (on the read connection unless told otherwise) and returns row objects with plain JS values. */
+  /**
+   * Runs a query (on the read connection unless told otherwise) and returns row
+   * objects with plain JS values. DECIMAL values (money) come back as their
+   * exact decimal text, never as binary floats.
+   */
   async query(sql: string, params: DuckDBValue[] = [], connection: DuckDBConnection = this.reads): Promise<Row[]> {
     const reader = await connection.runAndReadAll(sql, params);
-    return reader.getRowObjectsJS().map((row) => {
+    const names = reader.columnNames();
+    const decimals = reader.columnTypes().flatMap((t, i) => (t.typeId === DuckDBTypeId.DECIMAL ? [i] : []));
+    const exact = decimals.length === 0 ? undefined : reader.getRows();
+    return reader.getRowObjectsJS().map((row, r) => {
       const out: Row = {};
       for (const [k, v] of Object.entries(row)) out[k] = plain(v);
+      for (const i of decimals) {
+        const v = exact?.[r]?.[i];
+        out[names[i] as string] = v === null || v === undefined ? null : String(v);
+      }
       return out;
     });
   }

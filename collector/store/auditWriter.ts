@@ -12,12 +12,18 @@
  * When a key is already there, the insert fails, the transaction rolls back and
  * is redone with an INSERT ... ON CONFLICT DO NOTHING RETURNING that names the
  * new keys (slower, and needed only for resent batches).
+ *
+ * Request ids go into the same table, as `r:<request id>`: a record whose
+ * request id an earlier record (with another span key) already claimed is
+ * still recorded, so nothing a gateway sent is lost, but with
+ * `duplicate_request_id = true`, so that neither record can hide the other.
  */
+import { A } from '../../proxy/telemetry/attributes.js';
 import { eventRecord, isAuditSpan, requestValues } from '../audit/auditRecord.js';
 import { AttemptBuffer, isAttemptSpan } from '../audit/attempts.js';
 import type { AuditRecord } from '../audit/columns.js';
-import { GENESIS_HASH, HashChain, valuesOf, type ChainedRecord } from '../audit/hashChain.js';
-import { signCheckpoint, type Checkpoint, type SigningKey } from '../audit/signing.js';
+import { canonicalIndex, GENESIS_HASH, HashChain, valuesOf, type ChainedRecord } from '../audit/hashChain.js';
+import { signCheckpoint, signManifest, type Checkpoint, type ManifestSignature, type SigningKey } from '../audit/signing.js';
 import type { ReceivedSpan } from '../otlp/spans.js';
 import { addRollups } from '../rollups/costRollups.js';
 import type { AuditDatabase } from './auditDatabase.js';
@@ -39,15 +45,30 @@ export interface IngestResult {
   recorded: number;
   /** Audit spans already in the chain (resent). */
   duplicates: number;
+  /** Records added whose request id an earlier record already carried (flagged `duplicate_request_id`). */
+  duplicateRequestIds: number;
 }
 
-interface Pending { spans: ReceivedSpan[]; resolve(r: IngestResult): void; reject(e: unknown): void }
+interface Pending { spans: ReceivedSpan[]; instance: string; resolve(r: IngestResult): void; reject(e: unknown): void }
+
+/** The audit spans of one export and the gateway instance that sent them. */
+interface Batch { audit: ReceivedSpan[]; instance: string }
+
+const REQUEST_KEY_PREFIX = 'r:';
 
 /** What one transaction recorded: a result per export, and the spans that became records. */
 interface Recorded { results: IngestResult[]; spans: ReceivedSpan[] }
 
 /** The optimistic span-key insert failed (normally: a key was already recorded). */
 class KnownSpanKeys extends Error {}
+
+const DUPLICATE_REQUEST_ID = canonicalIndex('duplicate_request_id');
+
+/** The span's request id when it can be a key: a string of 1..256 characters without control characters. */
+function requestIdOf(span: ReceivedSpan): string | undefined {
+  const id = span.attributes.get(A.requestId);
+  return typeof id === 'string' && id.length > 0 && id.length <= 256 && !/[\u0000-\u001f]/.test(id) ? id : undefined;
+}
 
 export class AuditWriter {
   private tail: Promise<unknown> = Promise.resolve();
@@ -86,11 +107,11 @@ export class AuditWriter {
   get lastSeq(): number { return this.chain.lastSeq; }
   get publicKeyPem(): string { return this.key.publicKeyPem; }
 
-  /** Records the audit spans of `spans`; resolves once they are committed. */
-  ingest(spans: ReceivedSpan[]): Promise<IngestResult> {
+  /** Records the audit spans of `spans`, sent by gateway `instance`; resolves once they are committed. */
+  ingest(spans: ReceivedSpan[], instance: string): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new Error('audit writer is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ spans, resolve, reject });
+      this.pending.push({ spans, instance, resolve, reject });
       if (!this.flushQueued) {
         this.flushQueued = true;
         void this.exclusive(() => this.flush());
@@ -134,6 +155,11 @@ export class AuditWriter {
       if (this.chain.lastSeq <= this.lastCheckpointSeq) return undefined;
       return this.signHeadLocked();
     });
+  }
+
+  /** Signs an export manifest with the checkpoint key. */
+  signManifest(manifest: object): ManifestSignature {
+    return signManifest(this.key, manifest);
   }
 
   /** Signs the current head unconditionally (inside exclusive()); used by export to cover its last record. */
@@ -182,7 +208,7 @@ export class AuditWriter {
       this.chain.reset(before.seq, before.hash);
       this.lastCheckpointSeq = before.checkpoint;
     };
-    const audit = batch.map((p) => this.auditSpansOf(p.spans));
+    const audit = batch.map((p) => ({ audit: this.auditSpansOf(p.spans), instance: p.instance }));
     try {
       let recorded: Recorded;
       try {
@@ -215,21 +241,28 @@ export class AuditWriter {
    * (a plain insert, which throws KnownSpanKeys otherwise); 'checked': the keys
    * that were new are read back from the insert.
    */
-  private async record(perBatch: ReceivedSpan[][], mode: 'optimistic' | 'checked'): Promise<Recorded> {
+  private async record(perBatch: Batch[], mode: 'optimistic' | 'checked'): Promise<Recorded> {
     const unique = new Set<string>();
-    for (const audit of perBatch) for (const span of audit) unique.add(span.traceId + span.spanId);
-    // Keys are lowercase hex (decoders guarantee it), so ',' separates them safely.
-    const keyList = [...unique].join(',');
+    for (const { audit } of perBatch) {
+      for (const span of audit) {
+        unique.add(span.traceId + span.spanId);
+        const requestId = requestIdOf(span);
+        if (requestId !== undefined) unique.add(REQUEST_KEY_PREFIX + requestId);
+      }
+    }
+    // Span keys are lowercase hex (decoders guarantee it) and request keys have no
+    // control characters (requestIdOf), so a line feed separates them safely.
+    const keyList = [...unique].join('\n');
     let fresh: Set<string>;
     let claimed: Promise<unknown> = Promise.resolve();
     if (unique.size === 0) fresh = new Set();
     else if (mode === 'optimistic') {
       fresh = new Set(unique);
-      claimed = this.db.connection.run(`INSERT INTO span_keys SELECT unnest(string_split($1, ','))`, [keyList])
+      claimed = this.db.connection.run(`INSERT INTO span_keys SELECT unnest(string_split($1, chr(10)))`, [keyList])
         .catch((error: unknown) => { throw new KnownSpanKeys('span key already recorded', { cause: error }); });
     } else {
       const inserted = await this.db.connection.runAndReadAll(
-        `INSERT INTO span_keys SELECT unnest(string_split($1, ',')) ON CONFLICT DO NOTHING RETURNING span_key`, [keyList],
+        `INSERT INTO span_keys SELECT unnest(string_split($1, chr(10))) ON CONFLICT DO NOTHING RETURNING span_key`, [keyList],
       );
       fresh = new Set(inserted.getColumnsJS()[0]?.map(String) ?? []);
     }
@@ -240,16 +273,23 @@ export class AuditWriter {
     const spans: ReceivedSpan[] = [];
     let results: IngestResult[];
     try {
-      results = perBatch.map((audit) => {
+      results = perBatch.map(({ audit, instance }) => {
         let recorded = 0;
+        let reused = 0;
         for (const span of audit) {
           if (!fresh.delete(span.traceId + span.spanId)) continue;
           const attempts = this.attempts.peek(span.traceId, span.spanId);
-          records.push(this.chain.appendValues(requestValues(span, attempts, receivedAt, { storeContent: this.options.storeContent })));
+          const values = requestValues(span, attempts, receivedAt, { storeContent: this.options.storeContent, instance });
+          const requestId = requestIdOf(span);
+          if (requestId !== undefined && !fresh.delete(REQUEST_KEY_PREFIX + requestId)) {
+            values[DUPLICATE_REQUEST_ID] = true;
+            reused++;
+          }
+          records.push(this.chain.appendValues(values));
           spans.push(span);
           recorded++;
         }
-        return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded };
+        return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded, duplicateRequestIds: reused };
       });
     } catch (error) {
       await settled;

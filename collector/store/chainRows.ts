@@ -17,6 +17,16 @@ export async function relationColumns(connection: DuckDBConnection, relation: st
   return reader.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
 }
 
+/**
+ * A column as its hashed value: TIMESTAMP as integer microseconds, DECIMAL as
+ * its exact text (read as a JS value it would become a binary float).
+ */
+function selectAsHashed(c: RelationColumn): string {
+  if (c.type.startsWith('TIMESTAMP')) return `epoch_us("${c.name}") AS "${c.name}"`;
+  if (c.type.startsWith('DECIMAL')) return `"${c.name}"::VARCHAR AS "${c.name}"`;
+  return `"${c.name}"`;
+}
+
 function convert(v: unknown): RecordValue {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
@@ -37,7 +47,7 @@ export async function* streamChainRows(
 ): AsyncGenerator<ChainRow[]> {
   const skip = new Set([...(options.exclude ?? []), ...(options.linkFlag ? [options.linkFlag] : [])]);
   const columns = (await relationColumns(connection, relation)).filter((c) => !skip.has(c.name));
-  const select = columns.map((c) => (c.type.startsWith('TIMESTAMP') ? `epoch_us("${c.name}") AS "${c.name}"` : `"${c.name}"`));
+  const select = columns.map((c) => selectAsHashed(c));
   if (options.linkFlag) select.push(`"${options.linkFlag}"`);
   const sql = `SELECT ${select.join(', ')} FROM ${relation}${options.where ? ` WHERE ${options.where}` : ''} ORDER BY seq`;
   const result = await connection.stream(sql);

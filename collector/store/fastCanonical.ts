@@ -10,6 +10,7 @@
  * Per type: VARCHAR and VARCHAR[] via to_json (which escapes as JSON.stringify
  * does, except that it writes \u00XX escapes in uppercase: fixed below),
  * BIGINT and BOOLEAN as DuckDB prints them, TIMESTAMP as epoch microseconds,
+ * DECIMAL as a JSON string of DuckDB's text (exactly scale digits after the point),
  * DOUBLE re-printed the ECMAScript way from DuckDB's shortest round-trip digits.
  * NULL members drop out (concat_ws skips NULLs).
  */
@@ -45,6 +46,8 @@ function valueSql(name: string, type: string): string {
   if (type === 'VARCHAR' || type.endsWith('[]')) return `to_json(${col})::VARCHAR`;
   if (type === 'BIGINT' || type === 'INTEGER' || type === 'BOOLEAN') return `${col}::VARCHAR`;
   if (type.startsWith('TIMESTAMP')) return `epoch_us(${col})::VARCHAR`;
+  // DECIMAL prints with exactly its scale's digits after the point: the canonical string.
+  if (type.startsWith('DECIMAL')) return `to_json(${col}::VARCHAR)::VARCHAR`;
   if (type === 'DOUBLE') {
     return `(CASE WHEN ${col} = 0 THEN '0' WHEN ${col} < 0 THEN '-' || ${positiveNumber(`-${col}`)} ELSE ${positiveNumber(col)} END)`;
   }

@@ -19,6 +19,7 @@ import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api
 import { A } from '../../proxy/telemetry/attributes.js';
 import { AUDIT_COLUMNS, columnFor } from '../audit/columns.js';
 import { canonicalIndex, type ChainedRecord } from '../audit/hashChain.js';
+import { toolCallsOf } from '../audit/toolCalls.js';
 
 const JSON_TYPE: Record<string, string> = { TIMESTAMP: 'BIGINT' };
 
@@ -40,28 +41,6 @@ const SLOT = {
 };
 
 const statements = new WeakMap<DuckDBConnection, DuckDBPreparedStatement>();
-
-export interface ToolCall { id: string | null; name: string | null; arguments: string | null }
-
-/** The `gatehouse.tool_calls` JSON array of a record; malformed JSON yields no rows (the raw text stays in the record). */
-export function toolCallsOf(raw: unknown): ToolCall[] {
-  if (typeof raw !== 'string' || raw === '') return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (!Array.isArray(parsed)) return [];
-    return parsed.map((c: unknown) => {
-      const call = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
-      const args = call.arguments;
-      return {
-        id: typeof call.id === 'string' ? call.id : null,
-        name: typeof call.name === 'string' ? call.name : null,
-        arguments: args === undefined || args === null ? null : typeof args === 'string' ? args : JSON.stringify(args),
-      };
-    });
-  } catch {
-    return [];
-  }
-}
 
 /** One staged line: the record's canonical JSON with its hash added (a JSON object either way). */
 function lineOf(record: ChainedRecord): string {

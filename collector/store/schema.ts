@@ -10,7 +10,9 @@ import { AUDIT_COLUMNS } from '../audit/columns.js';
 export const ROLLUP_DIMENSIONS = ['tenant_id', 'team_id', 'user_id', 'agent_id', 'feature', 'model', 'provider', 'prompt_version'] as const;
 export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
 
-export const ROLLUP_MEASURES = ['requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials'] as const;
+export const ROLLUP_MEASURES = [
+  'requests', 'input_tokens', 'output_tokens', 'cached_tokens', 'cost_usd', 'errors', 'policy_denials', 'estimated_requests', 'estimated_cost_usd',
+] as const;
 export type RollupMeasure = (typeof ROLLUP_MEASURES)[number];
 
 const TABLES = [
@@ -25,19 +27,30 @@ const TABLES = [
      time VARCHAR NOT NULL, key_id VARCHAR NOT NULL, signature VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS cost_rollups (hour TIMESTAMP NOT NULL, ${ROLLUP_DIMENSIONS.map((d) => `${d} VARCHAR NOT NULL`).join(', ')},
      requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
-     cost_usd DOUBLE NOT NULL, errors BIGINT NOT NULL, policy_denials BIGINT NOT NULL,
+     cost_usd DECIMAL(38,12) NOT NULL, errors BIGINT NOT NULL, policy_denials BIGINT NOT NULL,
+     estimated_requests BIGINT NOT NULL, estimated_cost_usd DECIMAL(38,12) NOT NULL,
      PRIMARY KEY (hour, ${ROLLUP_DIMENSIONS.join(', ')}))`,
   `CREATE TABLE IF NOT EXISTS exports (export_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, first_seq BIGINT, last_seq BIGINT,
      tenant VARCHAR, out_dir VARCHAR NOT NULL, manifest_sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, last_received_at TIMESTAMP,
      deleted_at TIMESTAMP)`,
 ];
 
-export async function migrate(connection: DuckDBConnection): Promise<void> {
-  for (const ddl of TABLES) await connection.run(ddl);
+/** A store written before costs were exact (cost_usd DOUBLE) cannot be continued: its hashes cover binary floats. */
+export class StoreFormatError extends Error {}
+
+export async function migrate(connection: DuckDBConnection, file: string): Promise<void> {
   const existing = await connection.runAndReadAll(
-    `SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_records'`,
+    `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'audit_records'`,
   );
-  const have = new Set(existing.getRows().map((r) => String(r[0])));
+  const types = new Map(existing.getRows().map((r) => [String(r[0]), String(r[1])]));
+  if (types.get('cost_usd') === 'DOUBLE') {
+    throw new StoreFormatError(`${file} was written by an earlier Gatehouse, which stored costs as binary floats; `
+      + 'export and verify it with that version (gatehouse audit export), archive the export, and start the collector on a new data directory');
+  }
+  const fresh = types.size === 0;
+  for (const ddl of TABLES) await connection.run(ddl);
+  if (fresh) return;
+  const have = new Set(types.keys());
   for (const c of AUDIT_COLUMNS) {
     if (!have.has(c.name)) await connection.run(`ALTER TABLE audit_records ADD COLUMN "${c.name}" ${c.type}`);
   }

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'audit public-key': { run: collector('audit public-key'), help: 'print the checkpoint signing public key' },
   'report costs': { run: collector('report costs'), help: 'cost by team, user, agent, model or prompt version' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
+  'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ import type { RunningCollector } from '../../collector/cli/index.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startGateway, type Gateway } from '../gateway.js';
+import { generateIngestKey } from '../identity/keyHash.js';
 import { log } from '../log.js';
 import { resolveConfig, type ConfigSource } from './configSource.js';
 import { checkWorkers, isWorker, leaveCluster, reportListening, superviseWorkers, workerConfig, workerCount } from './workers.js';
@@ -56,19 +57,25 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
     process.stderr.write(`${problem}\n`);
     return 2;
   }
-  const collector = !worker && withCollector && config.collector.embedded ? await embeddedCollector(config) : undefined;
+  // The embedded collector accepts one ingest key per local proxy process, made fresh at each start.
+  const localKeys = !worker && withCollector && config.collector.embedded ? embeddedIngestKeys(workers) : undefined;
+  const collector = localKeys ? await embeddedCollector(config, localKeys) : undefined;
   if (workers > 1 && !worker) {
     // The primary: forks the workers (see workers.ts), serves nothing itself.
-    await superviseWorkers({ count: workers, ...(collector ? { collectorUrl: collector.url } : {}), onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n\n`) });
+    await superviseWorkers({
+      count: workers,
+      ...(collector && localKeys ? { collector: { url: collector.url, tokens: localKeys.map((k) => k.token) } } : {}),
+      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n\n`),
+    });
     await collector?.stop();
     return 0;
   }
   const port = values.port !== undefined ? Number(values.port) : process.env.PORT ? Number(process.env.PORT) : undefined;
-  const collectorUrl = worker ? worker.collectorUrl : collector?.url;
+  const target = worker ? worker.collector : collector && localKeys ? { url: collector.url, token: localKeys[0]!.token } : undefined;
   const gateway = await startGateway(config, {
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
-    ...(collectorUrl ? { collectorUrl } : {}),
+    ...(target ? { collector: target } : {}),
   });
   if (worker) reportListening(gateway.url);
   else announce(gateway, resolved, collector);
@@ -77,12 +84,19 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
   return 0;
 }
 
-async function embeddedCollector(config: Config): Promise<RunningCollector> {
+/** `embedded` for one process, `embedded-w1` ... for workers: each record names the process that wrote it. */
+function embeddedIngestKeys(workers: number): Array<{ id: string; token: string }> {
+  const ids = workers > 1 ? Array.from({ length: workers }, (_, i) => `embedded-w${i + 1}`) : ['embedded'];
+  return ids.map((id) => ({ id, token: generateIngestKey() }));
+}
+
+async function embeddedCollector(config: Config, ingestKeys: Array<{ id: string; token: string }>): Promise<RunningCollector> {
   // Loaded only here: `gatehouse proxy` never loads DuckDB (about 34 MB).
   const { startCollector } = await import('../../collector/cli/index.js');
   const c = config.collector;
   const options = {
     dataDir: config.dataDir,
+    ingestKeys,
     host: c.host,
     checkpointEvery: c.checkpointEvery,
     checkpointIntervalMs: c.checkpointIntervalMs,

@@ -16,11 +16,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import type { CollectorTarget } from '../auditTrail.js';
 import type { Config } from '../config/schema.js';
 import { log } from '../log.js';
 
 const INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
 const COLLECTOR_ENV = 'GATEHOUSE_WORKER_COLLECTOR_URL';
+const COLLECTOR_TOKEN_ENV = 'GATEHOUSE_WORKER_COLLECTOR_TOKEN';
 const RESTART_DELAY_MS = 1_000;
 
 interface ListeningMessage {
@@ -53,12 +55,15 @@ export function isWorker(): boolean {
  * stable across restarts so a restarted worker ships what it left), and the
  * collector the primary runs, if any.
  */
-export function workerConfig(config: Config): { config: Config; collectorUrl: string | undefined } {
+export function workerConfig(config: Config): { config: Config; collector: CollectorTarget | undefined } {
   const index = process.env[INDEX_ENV] ?? '1';
   const base = config.audit.spoolDir ?? join(config.dataDir, 'spool');
+  const url = process.env[COLLECTOR_ENV] || undefined;
+  const token = process.env[COLLECTOR_TOKEN_ENV] || undefined;
+  delete process.env[COLLECTOR_TOKEN_ENV];
   return {
     config: { ...config, audit: { ...config.audit, spoolDir: `${base}-w${index}` } },
-    collectorUrl: process.env[COLLECTOR_ENV] || undefined,
+    collector: url === undefined ? undefined : { url, ...(token ? { token } : {}) },
   };
 }
 
@@ -75,8 +80,8 @@ export function leaveCluster(): void {
 
 export interface SuperviseOptions {
   count: number;
-  /** The collector every worker ships to (the embedded one under `gatehouse start`). */
-  collectorUrl?: string;
+  /** The collector every worker ships to (the embedded one under `gatehouse start`), with one ingest key per worker. */
+  collector?: { url: string; tokens: string[] };
   /** Called once, when every worker listens, with the URL they share. */
   onReady(url: string): void;
 }
@@ -88,7 +93,11 @@ export function superviseWorkers(options: SuperviseOptions): Promise<void> {
   let stopping = false;
   let announced = false;
   const fork = (index: number): void => {
-    const worker = cluster.fork({ [INDEX_ENV]: String(index), [COLLECTOR_ENV]: options.collectorUrl ?? '' });
+    const worker = cluster.fork({
+      [INDEX_ENV]: String(index),
+      [COLLECTOR_ENV]: options.collector?.url ?? '',
+      [COLLECTOR_TOKEN_ENV]: options.collector?.tokens[index - 1] ?? '',
+    });
     workers.set(index, worker);
     worker.on('message', (message: unknown) => {
       if (!isListening(message)) return;

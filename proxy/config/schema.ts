@@ -4,6 +4,7 @@
  * embedded default (embedded.ts) only adds providers, models and a demo key.
  */
 import { z } from 'zod';
+import { decimalTextOf, PRICE_DECIMALS } from '../cost/money.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -90,12 +91,19 @@ export const keySchema = z.strictObject({
   models: z.array(z.string()).optional(),
 });
 
+/** USD per 1M tokens, with at most six decimals: a whole number of pico-USD per token, so costs are exact. */
+const usdPerMillion = z
+  .number()
+  .nonnegative()
+  .max(1_000_000)
+  .refine((n) => /^\d+(\.\d{1,6})?$/.test(decimalTextOf(n)), `expected at most ${PRICE_DECIMALS} decimals (USD per 1M tokens)`);
+
 export const priceSchema = z.strictObject({
   /** USD per 1M input tokens. */
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cachedInput: z.number().nonnegative().optional(),
-  cacheWrite: z.number().nonnegative().optional(),
+  input: usdPerMillion,
+  output: usdPerMillion,
+  cachedInput: usdPerMillion.optional(),
+  cacheWrite: usdPerMillion.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -170,6 +178,12 @@ export const configSchema = z.strictObject({
       fsync: z.boolean().default(false),
       /** The collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318; the spool ships there. */
       collectorUrl: z.url().optional(),
+      /**
+       * This instance's ingest key, sent to the collector as `Authorization: Bearer`
+       * (usually "${GATEHOUSE_INGEST_KEY}"). Default: the GATEHOUSE_INGEST_KEY variable.
+       * The embedded default makes its own.
+       */
+      collectorToken: z.string().min(1).optional(),
     })
     .prefault({}),
   collector: z

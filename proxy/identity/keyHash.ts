@@ -12,3 +12,8 @@ export function hashKey(key: string): string {
 export function generateKey(): string {
   return `gh-${randomBytes(32).toString('base64url')}`;
 }
+
+/** A new collector ingest key (one per gateway instance): `ghi_` and 32 random bytes in base64url. */
+export function generateIngestKey(): string {
+  return `ghi_${randomBytes(32).toString('base64url')}`;
+}

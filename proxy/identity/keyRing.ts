@@ -27,10 +27,10 @@ export class KeyRing {
 
   /**
    * Who is calling: from `Authorization: Bearer <key>` (OpenAI SDK) or `x-api-key`
-   * (Anthropic SDK). 401 `invalid_api_key` for a missing or unknown key; 403
-   * `header_not_allowed` for a tag header the key does not allow.
+   * (Anthropic SDK). 401 `invalid_api_key` for a missing or unknown key. The
+   * principal is the key's own binding; per-request tags come from `applyOverrides`.
    */
-  identify(headers: IncomingHttpHeaders): Identity {
+  authenticate(headers: IncomingHttpHeaders): Identity {
     const presented = presentedKey(headers);
     if (!presented) throw new GatehouseError('invalid_api_key', 'missing API key: send Authorization: Bearer <key> or x-api-key');
     const key = this.byHash.get(hashKey(presented));
@@ -40,17 +40,39 @@ export class KeyRing {
     if (key.user !== undefined) principal.user = key.user;
     if (key.agent !== undefined) principal.agent = key.agent;
     if (key.feature !== undefined) principal.feature = key.feature;
+    return { principal, key };
+  }
+
+  /**
+   * Applies x-gatehouse-user / x-gatehouse-feature to the principal: 403
+   * `header_not_allowed` for a tag header the key does not allow, 400 for an
+   * empty or over-long value.
+   */
+  static applyOverrides(identity: Identity, headers: IncomingHttpHeaders): void {
     for (const [field, header] of OVERRIDES) {
       const value = headers[header];
       if (value === undefined) continue;
-      if (!key.allowHeaders.includes(field)) {
+      if (!identity.key.allowHeaders.includes(field)) {
         throw new GatehouseError('header_not_allowed', `this key may not set ${header}`, { param: header });
       }
       const text = Array.isArray(value) ? value[0] : value;
       if (!text || text.length > 256) throw new GatehouseError('invalid_request', `${header}: expected 1 to 256 characters`, { param: header });
-      principal[field] = text;
+      identity.principal[field] = text;
     }
-    return { principal, key };
+  }
+
+  /** `authenticate` then `applyOverrides`. */
+  identify(headers: IncomingHttpHeaders): Identity {
+    const identity = this.authenticate(headers);
+    KeyRing.applyOverrides(identity, headers);
+    return identity;
+  }
+
+  /** The user a request claims with x-gatehouse-user (first 256 characters), whether or not the key may claim one. */
+  static claimedUser(headers: IncomingHttpHeaders): string | undefined {
+    const value = headers['x-gatehouse-user'];
+    const text = Array.isArray(value) ? value[0] : value;
+    return text ? text.slice(0, 256) : undefined;
   }
 
   /** Whether the key may use a model alias. */

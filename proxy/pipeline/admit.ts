@@ -13,8 +13,11 @@ export function identify(ctx: RequestContext, deps: PipelineDeps): ReturnType<Ke
   if (deps.audit && !deps.audit.accepting()) {
     throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records; requests are refused until it can (audit: required)');
   }
-  const identity = deps.keys.identify(ctx.headers);
+  const identity = deps.keys.authenticate(ctx.headers);
+  // Attributed from here on: a refusal below is recorded with the key, tenant and team, and the user it claimed.
   ctx.principal = identity.principal;
+  ctx.claimedUser = KeyRing.claimedUser(ctx.headers);
+  KeyRing.applyOverrides(identity, ctx.headers);
   pinPrompt(ctx);
   return identity;
 }

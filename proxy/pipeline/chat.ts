@@ -2,7 +2,7 @@
  * A chat request, from decoded body to answer: admit, route with failover, then
  * answer whole or relay the stream. Works the same for every client wire.
  */
-import { textOf, type ChatRequest, type ChatResponse, type StreamEvent } from '../canonical.js';
+import { textOf, type ChatRequest, type ChatResponse, type StreamEvent, type Usage } from '../canonical.js';
 import { withFailover } from '../routing/failover.js';
 import type { Route } from '../routing/routes.js';
 import { authorizeModel, identify } from './admit.js';
@@ -13,6 +13,7 @@ import { failRequest, finishRequest } from './finish.js';
 import { guardResponse } from './guardResponse.js';
 import { relayStream, type OpenStream } from './relay.js';
 import type { ResponseSink } from './sink.js';
+import { estimateChatUsage } from './usageEstimate.js';
 
 export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
@@ -39,8 +40,12 @@ async function completeChat(ctx: RequestContext, deps: PipelineDeps, route: Rout
   );
   ctx.target = target;
   ctx.outcome = 'ok';
+  // A 200 without usage is an answer, never a reason to retry (and pay again): its tokens are counted here.
+  ctx.usageEstimated = response.usage === undefined;
+  const usage = response.usage ?? await estimateChatUsage(request, { text: textOf(response.content), toolCalls: response.toolCalls });
+  response.usage = usage;
   const { answer, recorded } = guardResponse(ctx, response);
-  recordResponse(ctx, deps, response, recorded);
+  recordResponse(ctx, deps, response, usage, recorded);
   const body = JSON.stringify(ctx.wire.encodeChat(answer));
   ctx.status = 200;
   await finishRequest(ctx, deps);
@@ -51,14 +56,13 @@ async function completeChat(ctx: RequestContext, deps: PipelineDeps, route: Rout
  * Usage and cost come from what the provider produced; the recorded answer is what
  * the client got, with pseudonymized values still masked (raw PII never reaches a span).
  */
-function recordResponse(ctx: RequestContext, deps: PipelineDeps, response: ChatResponse, answer: ChatResponse): void {
+function recordResponse(ctx: RequestContext, deps: PipelineDeps, response: ChatResponse, usage: Usage, answer: ChatResponse): void {
   ctx.responseId = response.id;
   ctx.responseModel = response.model;
   ctx.finishReason = answer.finishReason;
   ctx.toolCalls = answer.toolCalls;
-  ctx.usage = response.usage;
-  ctx.usageEstimated = false;
-  ctx.cost = deps.prices.costOf([ctx.target?.model, response.model], response.usage);
+  ctx.usage = usage;
+  ctx.cost = deps.prices.costOf([ctx.target?.model, response.model], usage);
   if (deps.emit.captureContent) ctx.outputText = textOf(answer.content);
 }
 

@@ -44,6 +44,8 @@ export interface RequestContext {
   /** Headers added to whatever response this request gets. */
   readonly responseHeaders: Record<string, string>;
   principal?: Principal;
+  /** The user named by x-gatehouse-user, recorded whether or not the key may name one. */
+  claimedUser?: string;
   /** The policy decision and PII state of this request (enforce.ts). */
   enforcement?: Enforcement;
   /** Limits reserved before the upstream call, settled once at the end. */

@@ -9,6 +9,7 @@ import type { PipelineDeps } from './deps.js';
 import { enforceEmbeddings } from './enforce.js';
 import { failRequest, finishRequest } from './finish.js';
 import type { ResponseSink } from './sink.js';
+import { estimateEmbeddingTokens } from './usageEstimate.js';
 
 export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, wire: EmbeddingsWire, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
@@ -29,8 +30,9 @@ export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, 
     );
     ctx.target = target;
     ctx.responseModel = response.model;
+    ctx.usageEstimated = response.usage === undefined;
+    response.usage ??= { inputTokens: await estimateEmbeddingTokens(request.input) };
     ctx.usage = { inputTokens: response.usage.inputTokens, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0 };
-    ctx.usageEstimated = false;
     ctx.cost = deps.prices.costOf([target.model, response.model], ctx.usage);
     if (response.vectors.length !== request.input.length) throw new GatehouseError('upstream_error', 'upstream returned a different number of embeddings than inputs');
     const payload = JSON.stringify(wire.encodeEmbeddings(response, request));

@@ -53,6 +53,7 @@ function requestAttributes(ctx: RequestContext, durationMs: number, captureConte
     if (p.agent !== undefined) a[A.agent] = p.agent;
     if (p.feature !== undefined) a[A.feature] = p.feature;
   }
+  if (ctx.claimedUser !== undefined) a[A.userClaimed] = ctx.claimedUser;
   if (ctx.prompt?.id) a[A.promptId] = ctx.prompt.id;
   if (ctx.prompt?.version) a[A.promptVersion] = ctx.prompt.version;
   if (ctx.requestedModel) {
@@ -86,7 +87,7 @@ function requestAttributes(ctx: RequestContext, durationMs: number, captureConte
     a[A.usageEstimated] = ctx.usageEstimated === true;
   }
   if (ctx.cost) {
-    a[A.costUsd] = ctx.cost.usd;
+    a[A.costUsd] = ctx.cost.decimal;
     a[A.priceKnown] = ctx.cost.priceKnown;
   }
   if (ctx.firstTokenMs !== undefined) {

@@ -4,16 +4,16 @@
  * still costed for the tokens produced. A failure after the first byte ends the
  * stream with the wire's error event.
  */
-import { textOf, type ChatRequest, type StreamEvent, type ToolCall, type Usage } from '../canonical.js';
+import type { ChatRequest, StreamEvent, ToolCall, Usage } from '../canonical.js';
 import { GatehouseError } from '../errors.js';
 import { UpstreamFailure } from '../providers/types.js';
-import { tokenCounter, type TokenCounter } from '../tokenCount.js';
 import type { AttemptRecord } from '../routing/failover.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { finishRequest } from './finish.js';
 import { StreamCheck } from './guardResponse.js';
 import type { ResponseSink } from './sink.js';
+import { estimateChatUsage } from './usageEstimate.js';
 
 export interface OpenStream {
   iterator: AsyncIterator<StreamEvent>;
@@ -41,6 +41,13 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
       item = await iterator.next();
     }
     for (const held of check.end()) await send(ctx, sink, encoder.event(held), held);
+    if (tally.reportedUsage === undefined) {
+      // The provider reported none: the client gets the gateway's count, flagged estimated in the record.
+      const counted: StreamEvent = { type: 'usage', usage: await tally.countedUsage(request) };
+      tally.observe(counted);
+      tally.estimated = true;
+      await send(ctx, sink, encoder.event(counted), counted);
+    }
   } catch (error) {
     failure = ctx.signal.aborted ? new GatehouseError('cancelled', 'client disconnected') : streamFailure(error);
     await iterator.return?.().catch(() => undefined);
@@ -58,10 +65,10 @@ export async function relayStream(ctx: RequestContext, deps: PipelineDeps, reque
   // A stream the response policy stopped ended on a content filter, whatever the upstream was about to say.
   ctx.finishReason = blocked ? 'content_filter' : (tally.finishReason ?? (failure ? 'error' : undefined));
   ctx.toolCalls = tally.toolCalls();
-  // Counted only when the provider reported none (an aborted or cut stream).
-  const usage = tally.reportedUsage ?? tally.countedUsage(request, await tokenCounter());
+  // Counted when the provider reported none (it did not send it, or the stream was aborted or cut).
+  const usage = tally.reportedUsage ?? await tally.countedUsage(request);
   ctx.usage = usage;
-  ctx.usageEstimated = tally.reportedUsage === undefined;
+  ctx.usageEstimated = tally.estimated || tally.reportedUsage === undefined;
   ctx.cost = deps.prices.costOf([ctx.target?.model, tally.model], usage);
   if (deps.emit.captureContent) ctx.outputText = tally.text;
   ctx.status = 200;
@@ -92,6 +99,8 @@ class StreamTally {
   model: string | undefined;
   text = '';
   finishReason: StreamEvent extends infer E ? (E extends { type: 'finish'; reason: infer R } ? R : never) | undefined : never = undefined;
+  /** The usage was counted by the gateway (the provider sent none). */
+  estimated = false;
   private inputTokens: number | undefined;
   private reported: Usage | undefined;
   private readonly calls: ToolCall[] = [];
@@ -133,10 +142,7 @@ class StreamTally {
   }
 
   /** Usage counted from the request and what was produced, for a stream whose provider reported none. */
-  countedUsage(request: ChatRequest, countTextTokens: TokenCounter): Usage {
-    let produced = this.text;
-    for (const call of this.calls) if (call) produced += call.name + call.arguments;
-    const inputTokens = this.inputTokens ?? countTextTokens(request.messages.map((m) => textOf(m.content)).join('\n'));
-    return { inputTokens, outputTokens: countTextTokens(produced), cachedInputTokens: 0, cacheWriteTokens: 0 };
+  countedUsage(request: ChatRequest): Promise<Usage> {
+    return estimateChatUsage(request, { text: this.text, toolCalls: this.toolCalls() }, this.inputTokens);
   }
 }

@@ -20,7 +20,7 @@
 import type { ChatRequest, ChatResponse, ContentPart, Message, StreamEvent, ToolCall } from '../canonical.js';
 import { finishReasonOf } from '../wire/anthropic/stopReason.js';
 import { toolInputOf } from '../wire/anthropic/toolInput.js';
-import { usageFromAnthropic } from '../wire/anthropic/usage.js';
+import { reportsUsage, usageFromAnthropic } from '../wire/anthropic/usage.js';
 import type { HttpProviderSpec, SseMessage, StreamDecoder } from './spec.js';
 import { UpstreamFailure, type FailureReason } from './types.js';
 import { maskKeys } from './keyMask.js';
@@ -169,7 +169,8 @@ function badResponse(what: string): UpstreamFailure {
 }
 
 function decodeChat(body: unknown): ChatResponse {
-  if (!isJson(body) || !Array.isArray(body.content) || !isJson(body.usage)) {
+  // A Message without usage is still an answer (and was paid for): it is never retried; the pipeline counts the tokens.
+  if (!isJson(body) || !Array.isArray(body.content)) {
     throw badResponse('response is not a Message');
   }
   const content: ContentPart[] = [];
@@ -192,8 +193,8 @@ function decodeChat(body: unknown): ChatResponse {
     content,
     toolCalls,
     finishReason: finishReasonOf(body.stop_reason),
-    usage: usageFromAnthropic(body.usage),
   };
+  if (reportsUsage(body.usage)) response.usage = usageFromAnthropic(body.usage);
   if (typeof body.stop_sequence === 'string') response.stopSequence = body.stop_sequence;
   return response;
 }
@@ -287,19 +288,20 @@ class AnthropicStreamDecoder implements StreamDecoder {
     const message = data.message;
     if (!isJson(message)) throw badResponse('message_start without message');
     if (isJson(message.usage)) this.usage = { ...message.usage };
-    return [
-      {
-        type: 'start',
-        id: typeof message.id === 'string' ? message.id : '',
-        model: typeof message.model === 'string' ? message.model : '',
-        created: Math.floor(Date.now() / 1000),
-        inputTokens: usageFromAnthropic(this.usage).inputTokens,
-      },
-    ];
+    const start: StreamEvent = {
+      type: 'start',
+      id: typeof message.id === 'string' ? message.id : '',
+      model: typeof message.model === 'string' ? message.model : '',
+      created: Math.floor(Date.now() / 1000),
+    };
+    if (typeof this.usage.input_tokens === 'number') start.inputTokens = usageFromAnthropic(this.usage).inputTokens;
+    return [start];
   }
 
   private messageDelta(data: Json): StreamEvent[] {
     const delta = isJson(data.delta) ? data.delta : {};
+    // message_start carries a placeholder output count; only message_delta's final count is the usage.
+    const reported = isJson(data.usage) && typeof data.usage.output_tokens === 'number';
     if (isJson(data.usage)) {
       // Counters in message_delta are cumulative totals: present ones replace.
       for (const key in data.usage) if (data.usage[key] !== null) this.usage[key] = data.usage[key];
@@ -308,7 +310,7 @@ class AnthropicStreamDecoder implements StreamDecoder {
       typeof delta.stop_sequence === 'string'
         ? { type: 'finish', reason: finishReasonOf(delta.stop_reason), stopSequence: delta.stop_sequence }
         : { type: 'finish', reason: finishReasonOf(delta.stop_reason) };
-    return [finish, { type: 'usage', usage: usageFromAnthropic(this.usage) }];
+    return reported && typeof this.usage.input_tokens === 'number' ? [finish, { type: 'usage', usage: usageFromAnthropic(this.usage) }] : [finish];
   }
 }
 

@@ -177,14 +177,20 @@ function finishReason(value: unknown): FinishReason {
   }
 }
 
-function decodeUsage(value: unknown): Usage {
-  if (!isObject(value)) return { ...ZERO_USAGE };
+/** The usage the provider reported, or undefined when it reported no prompt and completion counts. */
+/** A token count as providers report it: a non-negative safe integer. */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function decodeUsage(value: unknown): Usage | undefined {
+  if (!isObject(value) || !isCount(value.prompt_tokens) || !isCount(value.completion_tokens)) return undefined;
   const details = value.prompt_tokens_details;
   const cached = isObject(details) && typeof details.cached_tokens === 'number' ? details.cached_tokens : 0;
   return {
-    inputTokens: typeof value.prompt_tokens === 'number' ? value.prompt_tokens : 0,
-    outputTokens: typeof value.completion_tokens === 'number' ? value.completion_tokens : 0,
-    cachedInputTokens: cached,
+    inputTokens: value.prompt_tokens,
+    outputTokens: value.completion_tokens,
+    cachedInputTokens: isCount(cached) ? Math.min(cached, value.prompt_tokens) : 0,
     cacheWriteTokens: 0,
   };
 }
@@ -213,15 +219,17 @@ function decodeChat(body: unknown): ChatResponse {
       toolCalls.push({ id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : '' });
     }
   }
-  return {
+  const response: ChatResponse = {
     id: typeof body.id === 'string' ? body.id : '',
     model: typeof body.model === 'string' ? body.model : '',
     created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
     content: content.length > 0 ? [{ type: 'text', text: content }] : [],
     toolCalls,
     finishReason: finishReason(choice.finish_reason),
-    usage: decodeUsage(body.usage),
   };
+  const usage = decodeUsage(body.usage);
+  if (usage) response.usage = usage;
+  return response;
 }
 
 // ---- stream ----
@@ -274,7 +282,8 @@ class OpenAIStreamDecoder implements StreamDecoder {
     }
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (isObject(choice)) this.decodeChoice(choice, events);
-    if (isObject(chunk.usage)) events.push({ type: 'usage', usage: decodeUsage(chunk.usage) });
+    const usage = decodeUsage(chunk.usage);
+    if (usage) events.push({ type: 'usage', usage });
     return events;
   }
 
@@ -333,8 +342,8 @@ function decodeEmbeddings(body: unknown): EmbeddingResponse {
   for (let i = 0; i < vectors.length; i++) {
     if (vectors[i] === undefined) throw new UpstreamFailure('bad_response', 'upstream embedding indexes are not 0..n-1');
   }
-  const usage = isObject(body.usage) && typeof body.usage.prompt_tokens === 'number' ? body.usage.prompt_tokens : 0;
-  return { model: typeof body.model === 'string' ? body.model : '', vectors, usage: { inputTokens: usage } };
+  const model = typeof body.model === 'string' ? body.model : '';
+  return isObject(body.usage) && isCount(body.usage.prompt_tokens) ? { model, vectors, usage: { inputTokens: body.usage.prompt_tokens } } : { model, vectors };
 }
 
 /** Masks anything shaped like an API key (OpenAI echoes part of a wrong key in its 401 message). */

@@ -218,7 +218,9 @@ export class SpoolShipper {
         const retryable = response.statusCode === 429 || response.statusCode === 503;
         const asked = retryable ? retryAfterMs(response.headers['retry-after'], this.backoff.maxRetryAfterMs) : undefined;
         wait = asked ?? backoffDelay(attempt, this.backoff);
-        this.fail(new Error(`audit shipper: collector answered ${response.statusCode}`));
+        this.fail(new Error(response.statusCode === 401
+          ? 'audit shipper: collector answered 401: this instance\'s ingest key is missing or revoked (audit.collectorToken or GATEHOUSE_INGEST_KEY); records wait in the spool'
+          : `audit shipper: collector answered ${response.statusCode}`));
       } catch (error) {
         wait = backoffDelay(attempt, this.backoff);
         this.fail(error);

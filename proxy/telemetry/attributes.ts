@@ -67,6 +67,7 @@ export const A = {
   tenant: 'gatehouse.tenant.id',
   team: 'gatehouse.team.id',
   user: 'gatehouse.user.id',
+  userClaimed: 'gatehouse.user.claimed',
   agent: 'gatehouse.agent.id',
   keyId: 'gatehouse.key.id',
   feature: 'gatehouse.feature',
@@ -113,7 +114,8 @@ export type AttributeName = (typeof A)[keyof typeof A];
 /** `gatehouse.outcome` values. */
 export type Outcome = 'ok' | 'error' | 'cancelled' | 'denied' | 'rate_limited' | 'blocked';
 
-export type AttributeType = 'string' | 'int' | 'double' | 'boolean' | 'string[]';
+/** `decimal`: an exact amount sent as a decimal string (e.g. `0.00001575`), at most 12 digits after the point. */
+export type AttributeType = 'string' | 'int' | 'double' | 'decimal' | 'boolean' | 'string[]';
 
 /**
  * The attributes of a gateway request span that make up its audit record, with
@@ -125,6 +127,7 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.tenant, type: 'string' },
   { name: A.team, type: 'string' },
   { name: A.user, type: 'string' },
+  { name: A.userClaimed, type: 'string' },
   { name: A.agent, type: 'string' },
   { name: A.keyId, type: 'string' },
   { name: A.feature, type: 'string' },
@@ -146,7 +149,7 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.outputTokens, type: 'int' },
   { name: A.cacheReadTokens, type: 'int' },
   { name: A.cacheWriteTokens, type: 'int' },
-  { name: A.costUsd, type: 'double' },
+  { name: A.costUsd, type: 'decimal' },
   { name: A.priceKnown, type: 'boolean' },
   { name: A.usageEstimated, type: 'boolean' },
   { name: A.routeAttempts, type: 'int' },

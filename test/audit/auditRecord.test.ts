@@ -7,7 +7,8 @@
  * request. The virtual key never appears.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PriceTable } from '../../proxy/cost/priceTable.js';
+import { DEFAULT_PRICES } from '../../proxy/cost/defaultPrices.js';
+import { formatUnits, picoPerToken } from '../../proxy/cost/money.js';
 import {
   eventually, runGatehouse, startGatewayProcess, stopAllProcesses, tempDir, virtualKey, writeConfigFile,
   type RunningGateway,
@@ -94,8 +95,9 @@ describe('audit show: what an auditor needs', () => {
     const usage = reply.body.usage as { prompt_tokens: number; completion_tokens: number };
     expect(Number(f.get('gen_ai_usage_input_tokens'))).toBe(usage.prompt_tokens);
     expect(Number(f.get('gen_ai_usage_output_tokens'))).toBe(usage.completion_tokens);
-    const price = new PriceTable().priceOf('gpt-4o-mini')!;
-    expect(Number(f.get('cost_usd'))).toBeCloseTo((usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6, 12);
+    const price = DEFAULT_PRICES['gpt-4o-mini']!;
+    const pico = BigInt(usage.prompt_tokens) * picoPerToken(price.input) + BigInt(usage.completion_tokens) * picoPerToken(price.output);
+    expect(f.get('cost_usd')).toBe(formatUnits(pico));
     for (const chain of ['chain_id', 'seq', 'prev_hash', 'hash']) expect(f.get(chain), chain).toMatch(/\S/);
     expect(f.get('hash')).toMatch(/^[0-9a-f]{64}$/);
     expect(text).toMatch(/signed by checkpoint seq \d+|not yet covered by a signed checkpoint/);

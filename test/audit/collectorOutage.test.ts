@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  collectorHead, eventually, freePort, parseTable, runGatehouse, startCollectorProcess, startProxyProcess,
+  collectorHead, eventually, PROXY_INGEST, freePort, parseTable, runGatehouse, startCollectorProcess, startProxyProcess,
   stopAllProcesses, tempDir, virtualKey, writeConfigFile,
 } from '../support/processes.js';
 import { requestRecords } from './auditFile.js';
@@ -31,7 +31,7 @@ describe('collector outage', () => {
       models: { 'gpt-4o-mini': { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } },
       keys: [key.entry],
       policy: { enabled: false },
-      audit: { collectorUrl: `http://127.0.0.1:${port}` },
+      audit: { collectorUrl: `http://127.0.0.1:${port}`, collectorToken: PROXY_INGEST.token },
     });
     const proxy = await startProxyProcess(configFile);
 

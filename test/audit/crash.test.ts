@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  collectorHead, eventually, freePort, runGatehouse, startCollectorProcess, startProxyProcess, stopAllProcesses,
+  collectorHead, eventually, PROXY_INGEST, freePort, runGatehouse, startCollectorProcess, startProxyProcess, stopAllProcesses,
   tempDir, virtualKey, writeConfigFile,
 } from '../support/processes.js';
 import { requestRecords } from './auditFile.js';
@@ -47,7 +47,7 @@ async function setUp(): Promise<{ proxyDir: string; collectorDir: string; port: 
     models: { 'gpt-4o-mini': { targets: [{ provider: 'sim', model: 'gpt-4o-mini' }] } },
     keys: [key.entry],
     policy: { enabled: false },
-    audit: { collectorUrl: `http://127.0.0.1:${port}` },
+    audit: { collectorUrl: `http://127.0.0.1:${port}`, collectorToken: PROXY_INGEST.token },
   });
   return { proxyDir: proxyDir.dir, collectorDir: collectorDir.dir, port, configFile, secret: key.secret };
 }

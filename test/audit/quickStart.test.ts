@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PriceTable } from '../../proxy/cost/priceTable.js';
+import { DEFAULT_PRICES } from '../../proxy/cost/defaultPrices.js';
+import { formatUnitsShort, picoPerToken } from '../../proxy/cost/money.js';
 import { eventually, parseTable, runGatehouse, startGatewayProcess, stopAllProcesses, tempDir } from '../support/processes.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -48,14 +49,14 @@ describe('quick start on the embedded default', () => {
     ];
     for (const [user, content] of asks) sent.push(await chat(gateway.url, gateway.demoKey!, user, content));
 
-    const price = new PriceTable().priceOf('gpt-4o-mini')!;
-    const expected = new Map<string, { requests: number; input: number; output: number; cost: number }>();
+    const price = DEFAULT_PRICES['gpt-4o-mini']!;
+    const expected = new Map<string, { requests: number; input: number; output: number; cost: bigint }>();
     for (const s of sent) {
-      const e = expected.get(s.user) ?? { requests: 0, input: 0, output: 0, cost: 0 };
+      const e = expected.get(s.user) ?? { requests: 0, input: 0, output: 0, cost: 0n };
       e.requests++;
       e.input += s.input;
       e.output += s.output;
-      e.cost += (s.input * price.input + s.output * price.output) / 1e6;
+      e.cost += BigInt(s.input) * picoPerToken(price.input) + BigInt(s.output) * picoPerToken(price.output);
       expected.set(s.user, e);
     }
 
@@ -74,12 +75,14 @@ describe('quick start on the embedded default', () => {
       expect(Number(row!.requests)).toBe(e.requests);
       expect(Number(row!.input_tokens)).toBe(e.input);
       expect(Number(row!.output_tokens)).toBe(e.output);
-      expect(Number(row!.cost_usd)).toBeCloseTo(e.cost, 12);
+      expect(row!.cost_usd).toBe(formatUnitsShort(e.cost));
+      expect(row!.estimated_usd).toBe('0');
       expect(Number(row!.errors)).toBe(0);
     }
     const total = rows.find((r) => r.user === 'TOTAL')!;
     expect(Number(total.requests)).toBe(sent.length);
-    expect(Number(total.cost_usd)).toBeCloseTo([...expected.values()].reduce((sum, e) => sum + e.cost, 0), 12);
+    // Exact: the report's total is the decimal sum of the per-request costs.
+    expect(total.cost_usd).toBe(formatUnitsShort([...expected.values()].reduce((sum, e) => sum + e.cost, 0n)));
 
     const search = await run(['audit', 'search', '--user', 'alice']);
     expect(search.code, search.stderr).toBe(0);

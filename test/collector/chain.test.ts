@@ -2,13 +2,13 @@ import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
-import { collectorCommands, startCollector } from '../../collector/cli/index.js';
+import { collectorCommands } from '../../collector/cli/index.js';
 import { AUDIT_COLUMNS, HASHED_COLUMNS, type AuditRecord } from '../../collector/audit/columns.js';
 import { canonicalJson, GENESIS_HASH, recordHash } from '../../collector/audit/hashChain.js';
 import { AuditDatabase } from '../../collector/store/auditDatabase.js';
 import { streamChainRows, streamChainRowsFast } from '../../collector/store/chainRows.js';
 import { recordHashOf } from './recordHash.js';
-import { auditSpan, captureStdout, makeTempDir, postJson, removeDir } from './support.js';
+import { auditSpan, captureStdout, makeTempDir, postJson, removeDir, startTestCollector } from './support.js';
 
 describe('canonical JSON', () => {
   it('matches the canonicalize package (RFC 8785) for records with every kind of value', () => {
@@ -26,7 +26,7 @@ describe('canonical JSON', () => {
 
   it('the fast path (DuckDB to_json, normalised) gives the exact canonical JSON, also for awkward values', async () => {
     const dir = await makeTempDir();
-    const c = await startCollector({ dataDir: dir, port: 0 });
+    const c = await startTestCollector({ dataDir: dir, port: 0 });
     const awkward = ['ctl \u0001\u001f\u000b é 😀 \u2028 \u007f / "q" \\ :null,', 'literal \\u001F text', ''];
     const costs = [1e-7, 1e21, 123, 0.1 + 0.2, 5e-324, 0.000001, 123456789.123];
     await postJson(c.tracesUrl, costs.map((cost, i) => auditSpan({ [A.costUsd]: cost, [A.user]: awkward[i % awkward.length] as string, [A.durationMs]: -0 })));
@@ -68,7 +68,7 @@ describe('hash chain and tamper detection', () => {
 
   beforeEach(async () => {
     dir = await makeTempDir();
-    const c = await startCollector({ dataDir: dir, port: 0, checkpointEvery: 5 });
+    const c = await startTestCollector({ dataDir: dir, port: 0, checkpointEvery: 5 });
     for (let i = 0; i < 12; i++) await postJson(c.tracesUrl, [auditSpan({ [A.costUsd]: 0.01 * (i + 1) })]);
     await c.stop();
   });

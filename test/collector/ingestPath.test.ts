@@ -5,13 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
-import { startCollector, type RunningCollector } from '../../collector/cli/index.js';
+import { type RunningCollector } from '../../collector/cli/index.js';
 import { canonicalJson } from '../../collector/audit/hashChain.js';
 import { describe as describeReport } from '../../collector/audit/verifyChain.js';
 import { verifyStore } from '../../collector/audit/verifyStore.js';
 import { streamChainRows, streamChainRowsFast } from '../../collector/store/chainRows.js';
 import { recordHashOf } from './recordHash.js';
-import { attemptSpan, auditSpan, makeTempDir, postJson, removeDir } from './support.js';
+import { attemptSpan, auditSpan, makeTempDir, postJson, removeDir, startTestCollector } from './support.js';
 
 const AWKWARD_TEXT = ['lone \ud800 surrogate', 'nul \u0000 and \u0001\u000b\u001f controls', 'é 😀 \u2028 \u007f / "q" \\ :null,', '', 'x'.repeat(5000)];
 const AWKWARD_DOUBLES = [5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1e-7, 0.000015, 2.5e-5, 1e16, 1.5e20, 1e21, 123, -42.125, 0.0097];
@@ -21,7 +21,7 @@ describe('ingest and verify fast paths', () => {
   let collector: RunningCollector;
   beforeEach(async () => {
     dir = await makeTempDir();
-    collector = await startCollector({ dataDir: dir, port: 0 });
+    collector = await startTestCollector({ dataDir: dir, port: 0 });
   });
   afterEach(async () => {
     await collector.stop();

@@ -5,12 +5,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { A, AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
-import { startCollector } from '../../collector/cli/index.js';
-import { withTempDir } from './support.js';
+import { startTestCollector, TEST_AUTH, withTempDir } from './support.js';
 
 async function emitWith(makeExporter: (url: string) => SpanExporter): Promise<Array<Record<string, unknown>>> {
   return withTempDir(async (dir) => {
-    const collector = await startCollector({ dataDir: dir, port: 0 });
+    const collector = await startTestCollector({ dataDir: dir, port: 0 });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'plain-sdk-app', 'service.instance.id': 'replica-1' }),
       spanProcessors: [new BatchSpanProcessor(makeExporter(collector.tracesUrl))],
@@ -34,7 +33,7 @@ async function emitWith(makeExporter: (url: string) => SpanExporter): Promise<Ar
     await provider.shutdown();
     const rows = await collector.store.db.query(
       `SELECT request_id, tenant_id, user_id, gen_ai_usage_input_tokens AS input, cost_usd, gen_ai_response_finish_reasons AS reasons,
-              gen_ai_request_stream AS stream, service_name, service_instance_id, span_name, attempts IS NOT NULL AS has_attempts,
+              gen_ai_request_stream AS stream, service_name, service_instance_id, gateway_instance, span_name, attempts IS NOT NULL AS has_attempts,
               end_time >= start_time AS ordered
          FROM audit_records`,
     );
@@ -44,18 +43,18 @@ async function emitWith(makeExporter: (url: string) => SpanExporter): Promise<Ar
 }
 
 const expected = {
-  request_id: 'sdk-req-1', tenant_id: 'acme', user_id: 'bob', input: 7, cost_usd: 0.25, reasons: ['stop', 'length'], stream: true,
-  service_name: 'plain-sdk-app', service_instance_id: 'replica-1', span_name: 'chat gpt-4o', has_attempts: true, ordered: true,
+  request_id: 'sdk-req-1', tenant_id: 'acme', user_id: 'bob', input: 7, cost_usd: '0.250000000000', reasons: ['stop', 'length'], stream: true,
+  service_name: 'plain-sdk-app', service_instance_id: 'replica-1', gateway_instance: 'test-gateway', span_name: 'chat gpt-4o', has_attempts: true, ordered: true,
 };
 
 describe('spans from the plain OpenTelemetry JS SDK', () => {
   it('are received from the protobuf exporter (gzip)', async () => {
-    const rows = await emitWith((url) => new ProtoExporter({ url, compression: 'gzip' as never }));
+    const rows = await emitWith((url) => new ProtoExporter({ url, compression: 'gzip' as never, headers: TEST_AUTH }));
     expect(rows).toEqual([expected]);
   });
 
   it('are received from the JSON exporter', async () => {
-    const rows = await emitWith((url) => new HttpExporter({ url }));
+    const rows = await emitWith((url) => new HttpExporter({ url, headers: TEST_AUTH }));
     expect(rows).toEqual([expected]);
   });
 });

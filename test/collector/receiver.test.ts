@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
-import { startCollector, type RunningCollector } from '../../collector/cli/index.js';
+import { type RunningCollector } from '../../collector/cli/index.js';
 import { ExportTraceServiceResponse, RpcStatus } from '../../collector/otlp/traceProto.js';
-import { attemptSpan, auditSpan, makeTempDir, otlpJson, otlpProtobuf, post, postJson, removeDir, withTempDir } from './support.js';
+import { attemptSpan, auditSpan, makeTempDir, otlpJson, otlpProtobuf, post, postJson, removeDir, withTempDir, startTestCollector } from './support.js';
 
 async function count(c: RunningCollector): Promise<number> {
   const rows = await c.store.db.query('SELECT count(*) AS n FROM audit_records');
@@ -16,7 +16,7 @@ describe('OTLP/HTTP receiver', () => {
   let collector: RunningCollector;
   beforeEach(async () => {
     dir = await makeTempDir();
-    collector = await startCollector({ dataDir: dir, port: 0 });
+    collector = await startTestCollector({ dataDir: dir, port: 0 });
   });
   afterEach(async () => {
     await collector.stop();
@@ -32,13 +32,13 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('accepts protobuf, gzip-compressed, and answers in protobuf', async () => {
-    const span = auditSpan({ [A.costUsd]: 0.5 });
+    const span = auditSpan({ [A.costUsd]: '0.5' });
     const res = await post(collector.tracesUrl, otlpProtobuf([span]), 'application/x-protobuf', true);
     expect(res.status).toBe(200);
     expect(res.contentType).toBe('application/x-protobuf');
     expect(ExportTraceServiceResponse.decode(res.body).toJSON()).toEqual({});
     const rows = await collector.store.db.query('SELECT span_id, cost_usd, tenant_id, gen_ai_response_finish_reasons AS f FROM audit_records');
-    expect(rows).toEqual([{ span_id: span.spanId, cost_usd: 0.5, tenant_id: 'acme', f: ['stop'] }]);
+    expect(rows).toEqual([{ span_id: span.spanId, cost_usd: '0.500000000000', tenant_id: 'acme', f: ['stop'] }]);
   });
 
   it('accepts gzip JSON', async () => {
@@ -93,7 +93,7 @@ describe('OTLP/HTTP receiver', () => {
 
   it('answers 413 over the size limit', async () => {
     await collector.stop();
-    collector = await startCollector({ dataDir: dir, port: 0, maxBodyBytes: 1000 });
+    collector = await startTestCollector({ dataDir: dir, port: 0, maxBodyBytes: 1000 });
     const res = await postJson(collector.tracesUrl, Array.from({ length: 20 }, () => auditSpan()));
     expect(res.status).toBe(413);
     const zipped = await post(collector.tracesUrl, JSON.stringify(otlpJson(Array.from({ length: 20 }, () => auditSpan()))), 'application/json', true);
@@ -105,10 +105,10 @@ describe('de-duplication across restarts', () => {
   it('a batch resent after a restart adds nothing, and the chain continues', async () => {
     await withTempDir(async (dir) => {
       const batch = [auditSpan(), auditSpan()];
-      let c = await startCollector({ dataDir: dir, port: 0 });
+      let c = await startTestCollector({ dataDir: dir, port: 0 });
       await postJson(c.tracesUrl, batch);
       await c.stop();
-      c = await startCollector({ dataDir: dir, port: 0 });
+      c = await startTestCollector({ dataDir: dir, port: 0 });
       await postJson(c.tracesUrl, [...batch, auditSpan()]);
       const rows = await c.store.db.query('SELECT seq, chain_id FROM audit_records ORDER BY seq');
       expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
@@ -132,7 +132,7 @@ describe('forwarding', () => {
     await new Promise<void>((r) => downstream.listen(0, '127.0.0.1', r));
     const port = (downstream.address() as AddressInfo).port;
     await withTempDir(async (dir) => {
-      const c = await startCollector({
+      const c = await startTestCollector({
         dataDir: dir, port: 0,
         forward: [{ url: `http://127.0.0.1:${port}/v1/traces`, stripContent: true }, { url: 'http://127.0.0.1:1/v1/traces' }],
       });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
-import { collectorCommands, startCollector, type RunningCollector } from '../../collector/cli/index.js';
-import { auditSpan, captureStdout, makeTempDir, postJson, removeDir, type SpanSpec } from './support.js';
+import { collectorCommands, type RunningCollector } from '../../collector/cli/index.js';
+import { auditSpan, captureStdout, makeTempDir, postJson, removeDir, type SpanSpec, startTestCollector } from './support.js';
 
 async function cli(name: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const command = collectorCommands[name];
@@ -40,7 +40,7 @@ describe('reports', () => {
         ...(i === 7 ? { [A.toolCalls]: JSON.stringify([{ id: 't1', name: 'send_email', arguments: { to: 'cfo@example.com' } }]) } : {}),
       }, { startMs: Date.UTC(2025, 0, 15, 9 + Math.floor(i / 20), i) }));
     }
-    collector = await startCollector({ dataDir: dir, port: 0 });
+    collector = await startTestCollector({ dataDir: dir, port: 0 });
     await postJson(collector.tracesUrl, spans.slice(0, 25));
     await postJson(collector.tracesUrl, spans.slice(25));
   });
@@ -129,7 +129,7 @@ describe('CLI in another process while the collector holds the database', () => 
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
     const dir = await makeTempDir();
-    const c = await startCollector({ dataDir: dir, port: 0 });
+    const c = await startTestCollector({ dataDir: dir, port: 0 });
     try {
       await postJson(c.tracesUrl, [auditSpan({ [A.team]: 'remote-team', [A.costUsd]: 0.5 })]);
       const { stdout } = await promisify(execFile)(process.execPath, [

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { A, AUDIT_ATTRIBUTES, AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
+import { startCollector, type CollectorOptions, type RunningCollector } from '../../collector/cli/index.js';
 import { ExportTraceServiceRequest } from '../../collector/otlp/traceProto.js';
+
+/** The ingest key the test collectors accept, as gateway instance `test-gateway`. */
+export const TEST_INGEST = { id: 'test-gateway', token: `ghi_test_${randomBytes(16).toString('hex')}` };
+export const TEST_AUTH = { authorization: `Bearer ${TEST_INGEST.token}` };
+
+/** A collector (in this process) that accepts TEST_INGEST. */
+export function startTestCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
+  return startCollector({ ingestKeys: [TEST_INGEST], ...options });
+}
 
 export type Attr = string | number | boolean | string[];
 
@@ -102,18 +112,19 @@ export function otlpProtobuf(spans: SpanSpec[], service = 'gatehouse-proxy'): Ui
 
 export interface Posted { status: number; contentType: string; body: Buffer }
 
-export async function post(url: string, body: Uint8Array | string, contentType: string, gzip = false): Promise<Posted> {
+/** Posts with TEST_INGEST's key unless `headers` says otherwise (an empty object: no key). */
+export async function post(url: string, body: Uint8Array | string, contentType: string, gzip = false, headers: Record<string, string> = TEST_AUTH): Promise<Posted> {
   const raw = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': contentType, ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+    headers: { ...headers, 'content-type': contentType, ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
     body: gzip ? gzipSync(raw) : raw,
   });
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) };
 }
 
-export function postJson(url: string, spans: SpanSpec[], gzip = false): Promise<Posted> {
-  return post(url, JSON.stringify(otlpJson(spans)), 'application/json', gzip);
+export function postJson(url: string, spans: SpanSpec[], gzip = false, headers: Record<string, string> = TEST_AUTH): Promise<Posted> {
+  return post(url, JSON.stringify(otlpJson(spans)), 'application/json', gzip, headers);
 }
 
 export function makeTempDir(): Promise<string> {

@@ -93,6 +93,17 @@ describe('identity', () => {
     expect(upstream.count()).toBe(0);
   });
 
+  it('attributes an impersonation attempt to the key, tenant and team, with the user it claimed', async () => {
+    const { response } = await openaiClient(gw, 'k-globex', { headers: { 'x-gatehouse-user': 'ceo' } })
+      .chat.completions.create({ model: 'cheap', ...chat }).withResponse().catch((e: { headers: Headers }) => ({ response: e }));
+    const span = await spanOf(gw, response.headers.get('x-request-id'));
+    expect(span.attributes).toMatchObject({
+      'gatehouse.key.id': 'k-globex', 'gatehouse.tenant.id': 'globex', 'gatehouse.team.id': 'ops',
+      'gatehouse.user.claimed': 'ceo', 'gatehouse.error.code': 'header_not_allowed', 'gatehouse.outcome': 'error',
+    });
+    expect(span.attributes['gatehouse.user.id']).toBeUndefined();
+  });
+
   it('records x-gatehouse-user and x-gatehouse-feature from a key that allows them', async () => {
     const client = openaiClient(gw, 'k-acme', { headers: { 'x-gatehouse-user': 'bob', 'x-gatehouse-feature': 'summaries' } });
     const { response } = await client.chat.completions.create({ model: 'premium', ...chat }).withResponse();

@@ -188,7 +188,13 @@ describe('anthropic provider: decodeChat', () => {
     expect(response.finishReason).toBe(finish);
   });
 
-  it.each([[null], ['text'], [{ content: 'x', usage: {} }], [{ content: [], usage: null }], [{ content: [{ type: 'text' }], usage: {} }]])(
+  it('decodes a Message without usage as an answer with no reported usage (never a retryable failure)', () => {
+    const response = anthropicSpec.decodeChat({ id: 'm', model: 'x', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: null });
+    expect(response.usage).toBeUndefined();
+    expect(response.content).toEqual([{ type: 'text', text: 'hi' }]);
+  });
+
+  it.each([[null], ['text'], [{ content: 'x', usage: {} }], [{ content: [{ type: 'text' }], usage: {} }]])(
     'rejects %j as bad_response',
     (body) => {
       const error = (() => {

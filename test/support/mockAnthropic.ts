@@ -87,7 +87,7 @@ class AnthropicDialect implements MockDialect {
       content,
       stop_reason: STOP_REASONS[answer.finish],
       stop_sequence: null,
-      usage: { ...inputUsage(answer), output_tokens: answer.outputTokens, service_tier: 'standard' },
+      ...(answer.omitUsage ? {} : { usage: { ...inputUsage(answer), output_tokens: answer.outputTokens, service_tier: 'standard' } }),
     };
   }
 
@@ -95,7 +95,7 @@ class AnthropicDialect implements MockDialect {
     const frames: string[] = [];
     const event = (type: string, data: Json) => frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     event('message_start', {
-      message: { id: answer.id, type: 'message', role: 'assistant', model: answer.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...inputUsage(answer), output_tokens: 1 } },
+      message: { id: answer.id, type: 'message', role: 'assistant', model: answer.model, content: [], stop_reason: null, stop_sequence: null, ...(answer.omitUsage ? {} : { usage: { ...inputUsage(answer), output_tokens: 1 } }) },
     });
     let index = 0;
     if (answer.words.length > 0) {
@@ -114,7 +114,7 @@ class AnthropicDialect implements MockDialect {
       event('content_block_stop', { index });
       index++;
     }
-    event('message_delta', { delta: { stop_reason: STOP_REASONS[answer.finish], stop_sequence: null }, usage: { output_tokens: answer.outputTokens } });
+    event('message_delta', { delta: { stop_reason: STOP_REASONS[answer.finish], stop_sequence: null }, ...(answer.omitUsage ? {} : { usage: { output_tokens: answer.outputTokens } }) });
     event('message_stop', {});
     return frames;
   }

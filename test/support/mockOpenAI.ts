@@ -86,7 +86,7 @@ class OpenAIDialect implements MockDialect {
       created: 1_750_000_000,
       model: answer.model,
       choices: [{ index: 0, message, logprobs: null, finish_reason: answer.finish }],
-      usage: usageOf(answer),
+      ...(answer.omitUsage ? {} : { usage: usageOf(answer) }),
       service_tier: 'default',
       system_fingerprint: 'fp_mock',
     };
@@ -94,7 +94,7 @@ class OpenAIDialect implements MockDialect {
 
   streamFrames(body: Json, answer: MockAnswer): string[] {
     const options = body.stream_options as Json | undefined;
-    const includeUsage = options?.include_usage === true;
+    const includeUsage = options?.include_usage === true && !answer.omitUsage;
     const chunk = (choices: Json[], usage?: Json): string => {
       const out: Json = { id: answer.id, object: 'chat.completion.chunk', created: 1_750_000_000, model: answer.model, service_tier: 'default', system_fingerprint: 'fp_mock', choices };
       if (includeUsage) out.usage = usage ?? null;

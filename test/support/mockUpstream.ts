@@ -31,6 +31,8 @@ export interface MockAnswer {
   outputTokens: number;
   /** Input tokens served from the prompt cache (a subset of inputTokens). */
   cachedInputTokens: number;
+  /** Leave every usage field out of the answer (a provider or proxy that does not report usage). */
+  omitUsage?: boolean;
 }
 
 /** How to answer one request. */

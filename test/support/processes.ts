@@ -8,7 +8,7 @@
  * provider keys, OTLP endpoint or GATEHOUSE_CONFIG from the test runner's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../proxy/config/schema.js';
 import { hashKey } from '../../proxy/identity/keyHash.js';
+import { ingestKeysPath, readIngestKeys, writeIngestKeys } from '../../collector/otlp/ingestKeys.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO_ROOT, 'bin', 'gatehouse.mjs');
@@ -146,8 +147,20 @@ export function startGatewayProcess(configFile: string | undefined, options: Pro
 /** A `gatehouse collector` child once it listens. */
 export interface RunningCollectorProcess { process: GatehouseProcess; url: string; tracesUrl: string }
 
-/** `gatehouse collector --data-dir DIR --port PORT` (port 0 picks a free one). */
+/** The ingest key of the proxy processes tests start (instance `test-proxy`): `audit.collectorToken`. */
+export const PROXY_INGEST = { id: 'test-proxy', token: `ghi_proxy_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` };
+
+/** Adds PROXY_INGEST to the collector data dir's ingest-keys.json (once). */
+export async function allowProxyIngest(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const file = ingestKeysPath(dataDir);
+  const keys = await readIngestKeys(file);
+  if (!keys.some((k) => k.id === PROXY_INGEST.id)) await writeIngestKeys(file, [...keys, { id: PROXY_INGEST.id, hash: hashKey(PROXY_INGEST.token) }]);
+}
+
+/** `gatehouse collector --data-dir DIR --port PORT` (port 0 picks a free one), accepting PROXY_INGEST. */
 export async function startCollectorProcess(dataDir: string, port: number, extraArgs: string[] = [], options: ProcessOptions = {}): Promise<RunningCollectorProcess> {
+  await allowProxyIngest(dataDir);
   const proc = new GatehouseProcess(['collector', '--data-dir', dataDir, '--port', String(port), ...extraArgs], options);
   const [, tracesUrl] = await proc.waitForOutput(/collector listening on (http:\/\/\S+)/);
   return { process: proc, tracesUrl: tracesUrl!, url: tracesUrl!.replace(/\/v1\/traces$/, '') };

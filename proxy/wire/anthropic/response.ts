@@ -2,7 +2,7 @@
  * Encodes canonical answers in the Anthropic wire's own shapes: a Message object
  * for `POST /v1/messages` and the model list for `GET /v1/models`.
  */
-import type { ChatResponse } from '../../canonical.js';
+import { ZERO_USAGE, type ChatResponse } from '../../canonical.js';
 import type { ModelInfo } from '../types.js';
 import { stopReasonOf } from './stopReason.js';
 import { toolInputOf } from './toolInput.js';
@@ -31,7 +31,7 @@ export function encodeChat(response: ChatResponse): unknown {
     content,
     stop_reason: stopReasonOf(response.finishReason, response.stopSequence),
     stop_sequence: response.stopSequence ?? null,
-    usage: usageToAnthropic(response.usage),
+    usage: usageToAnthropic(response.usage ?? ZERO_USAGE),
   };
 }
 

@@ -16,6 +16,13 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
+/** Whether an Anthropic `usage` object reports the counts (input and output tokens). */
+export function reportsUsage(usage: unknown): usage is Record<string, unknown> {
+  if (typeof usage !== 'object' || usage === null) return false;
+  const u = usage as Record<string, unknown>;
+  return typeof u.input_tokens === 'number' && typeof u.output_tokens === 'number';
+}
+
 /** Canonical usage from an Anthropic `usage` object; missing or null counters count as 0. */
 export function usageFromAnthropic(usage: Record<string, unknown>): Usage {
   const cachedInputTokens = count(usage.cache_read_input_tokens);

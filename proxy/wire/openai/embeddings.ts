@@ -65,7 +65,7 @@ export function encodeEmbeddings(response: EmbeddingResponse, request: Embedding
     const vector = vectors[i]!;
     data[i] = { object: 'embedding', index: i, embedding: base64 ? toBase64(vector) : toNumbers(vector) };
   }
-  const tokens = response.usage.inputTokens;
+  const tokens = response.usage?.inputTokens ?? 0;
   return { object: 'list', data, model: response.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }
 

@@ -1,5 +1,5 @@
 /** Canonical ChatResponse and model list → OpenAI `chat.completion` and model `list` objects. */
-import { textOf, type ChatResponse, type FinishReason, type ToolCall, type Usage } from '../../canonical.js';
+import { textOf, ZERO_USAGE, type ChatResponse, type FinishReason, type ToolCall, type Usage } from '../../canonical.js';
 import type { ModelInfo } from '../types.js';
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -40,7 +40,7 @@ export function encodeChat(response: ChatResponse): Record<string, unknown> {
     created: response.created,
     model: response.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: openaiFinishReason(response.finishReason) }],
-    usage: openaiUsage(response.usage),
+    usage: openaiUsage(response.usage ?? ZERO_USAGE),
   };
 }
 
