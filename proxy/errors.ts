@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'unsupported_operation'
   | 'request_timeout'
+  | 'request_header_too_large'
   | 'cancelled'
   | 'internal_error';
 
@@ -52,6 +53,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_timeout: 504,
   unsupported_operation: 400,
   request_timeout: 408,
+  request_header_too_large: 431,
   cancelled: 499,
   internal_error: 500,
 };

@@ -5,6 +5,7 @@
  * exporter. `stop` is safe to call twice.
  */
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import type { tracing } from '@opentelemetry/sdk-node';
 import { collectorTargetOf, createAuditTrail, observeSpool, type AuditTrail, type CollectorTarget } from './auditTrail.js';
@@ -13,6 +14,7 @@ import { PriceTable } from './cost/priceTable.js';
 import { createEnforcement, type EnforcementParts } from './enforcement.js';
 import { KeyRing } from './identity/keyRing.js';
 import type { AuditGate, PipelineDeps } from './pipeline/deps.js';
+import { makePrivate } from './privateFiles.js';
 import { createProviders } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { RouteTable } from './routing/routes.js';
@@ -45,6 +47,8 @@ export interface Gateway {
 
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   let ready = false;
+  await makePrivate(resolve(config.dataDir));
+  if (config.audit.spoolDir) await makePrivate(resolve(config.audit.spoolDir), 1);
   const audit = createAuditTrail(config, options.collector ?? collectorTargetOf(config, options.env));
   await audit?.start();
   const enforcement = await createEnforcement(config);

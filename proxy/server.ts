@@ -4,7 +4,8 @@
  * policies or wire formats beyond picking the wire for a route.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { GatehouseError } from './errors.js';
 import { handleChat } from './pipeline/chat.js';
@@ -40,7 +41,10 @@ export function createGatewayServer(options: ServerOptions): Server {
     });
   });
   server.headersTimeout = limits.headersTimeoutMs;
-  server.requestTimeout = limits.headersTimeoutMs + limits.bodyTimeoutMs;
+  // The body limit is enforced while reading it (requestBody.ts), answered in the caller's wire;
+  // node's own request timeout is only the backstop for a request that never reaches a handler.
+  server.requestTimeout = limits.headersTimeoutMs + limits.bodyTimeoutMs + 1_000;
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.timeout = limits.idleTimeoutMs;
   return server;
@@ -75,11 +79,12 @@ async function modelCall(req: IncomingMessage, res: ServerResponse, options: Ser
   const sink = new NodeSink(res);
   // Read only once the caller is identified: an unknown key never makes the gateway buffer a body.
   const body = async (): Promise<unknown> => {
+    const { maxBodyBytes, bodyTimeoutMs } = options.deps.config.server;
     try {
-      return await readJsonBody(req, options.deps.config.server.maxBodyBytes);
+      return await readJsonBody(req, maxBodyBytes, bodyTimeoutMs);
     } catch (error) {
-      // The rest of an oversized body is not read: close the connection after answering.
-      if (error instanceof GatehouseError && error.code === 'request_too_large') res.setHeader('connection', 'close');
+      // The rest of an oversized or stalled body is not read: close the connection after answering.
+      if (error instanceof GatehouseError && (error.code === 'request_too_large' || error.code === 'request_timeout')) res.setHeader('connection', 'close');
       throw error;
     }
   };
@@ -133,6 +138,30 @@ function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Errors node's HTTP parser raises before a request reaches a handler (headers too
+ * large, a malformed request line, the backstop timeout) answered with a JSON body
+ * in the OpenAI shape, or the Anthropic one when the raw request names
+ * /v1/messages or sends anthropic-version, instead of node's bare status line.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const failure = error.code === 'HPE_HEADER_OVERFLOW'
+    ? new GatehouseError('request_header_too_large', 'request headers are larger than the limit')
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new GatehouseError('request_timeout', 'the request did not arrive within the time limit')
+      : new GatehouseError('invalid_request', 'malformed HTTP request', { param: 'request' });
+  const head = error.rawPacket?.subarray(0, 4096).toString('latin1') ?? '';
+  const wire = /\/v1\/messages|anthropic-version/i.test(head) ? anthropicWire : openaiWire;
+  const rendered = wire.renderError(failure);
+  const payload = JSON.stringify(rendered.body);
+  socket.end(`HTTP/1.1 ${rendered.status} ${STATUS_CODES[rendered.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`);
 }
 
 function writeError(res: ServerResponse, wire: ClientWire, error: GatehouseError): void {

@@ -59,7 +59,7 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   await chmod(file, 0o600);
   const privateKey = createPrivateKey(pem);
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
-  await writeFile(join(dataDir, PUBLIC_KEY_FILE), publicKeyPem);
+  await writeFile(join(dataDir, PUBLIC_KEY_FILE), publicKeyPem, { mode: 0o600 });
   return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
 }
 

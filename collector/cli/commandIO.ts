@@ -3,7 +3,8 @@
  * From a shell, the store is opened from the file; inside a running collector
  * (remote commands), the collector's own open store is used.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makePrivate } from '../../proxy/privateFiles.js';
 import { dirname, join, resolve } from 'node:path';
 import { AuditDatabase } from '../store/auditDatabase.js';
 import { AuditWriter, type WriterOptions } from '../store/auditWriter.js';
@@ -38,7 +39,7 @@ export function storeLocation(values: { db?: string | undefined; 'data-dir'?: st
 }
 
 export async function openStore(location: StoreLocation, mode: 'read' | 'write', options: WriterOptions = {}): Promise<StoreHandle> {
-  if (mode === 'write') await mkdir(location.dataDir, { recursive: true });
+  if (mode === 'write') await makePrivate(location.dataDir, 1);
   let key: SigningKey | undefined;
   if (mode === 'write') key = await loadOrCreateSigningKey(location.dataDir);
   const db = await AuditDatabase.open(location.dbFile, { readOnly: mode === 'read' });

@@ -1,6 +1,8 @@
 /**
  * The `gatehouse` command. Every subcommand is registered here, in one table.
  */
+import { restrictUmask } from '../privateFiles.js';
+
 type Command = (argv: string[]) => Promise<number>;
 
 // Each command loads its module on first use: `gatehouse audit show` does not load the gateway.
@@ -32,6 +34,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  // Everything Gatehouse writes (spool, audit store, keys, exports) is private to the service user.
+  restrictUmask();
   const [first, second, ...others] = argv;
   // Two-word commands: `audit export`, `report costs`, ...
   const pair = first && second ? `${first} ${second}` : undefined;

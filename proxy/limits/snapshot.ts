@@ -43,8 +43,8 @@ let sequence = 0;
 
 /** Writes atomically: temp file, then rename. Creates the folder when missing. */
 export async function writeSnapshot(path: string, snapshot: BudgetSnapshot): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.${++sequence}.tmp`;
-  await writeFile(temp, JSON.stringify(snapshot));
+  await writeFile(temp, JSON.stringify(snapshot), { mode: 0o600 });
   await rename(temp, path);
 }

@@ -60,9 +60,13 @@ export class SimulatedProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, model: string, options: AttemptOptions): Promise<EmbeddingResponse> {
+    const dimensions = request.dimensions ?? 8;
+    // Caller input never sizes an allocation without a bound: the caller's request, not the provider, is at fault.
+    if (request.input.length * dimensions > MAX_EMBEDDING_VALUES) {
+      throw new UpstreamFailure('client_error', `${this.name}: at most ${MAX_EMBEDDING_VALUES} embedding values (inputs x dimensions) per request`, { upstreamStatus: 400 });
+    }
     await this.begin(options);
     const countTokens = await tokenCounter();
-    const dimensions = request.dimensions ?? 8;
     return {
       model,
       vectors: request.input.map((input) => embeddingOf(input, dimensions)),
@@ -178,11 +182,14 @@ function toolToCall(request: ChatRequest): ToolDefinition | undefined {
   return tools[0];
 }
 
+/** Example arguments from whatever the tool's schema says; any schema, however odd, gives an answer (never a failure). */
 function exampleArguments(tool: ToolDefinition): Record<string, unknown> {
-  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: string; enum?: unknown[] }>;
+  const declared: unknown = tool.parameters.properties;
+  const properties = typeof declared === 'object' && declared !== null && !Array.isArray(declared) ? (declared as Record<string, unknown>) : {};
   const args: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(properties)) {
-    if (schema.enum?.length) args[name] = schema.enum[0];
+  for (const [name, raw] of Object.entries(properties)) {
+    const schema = (typeof raw === 'object' && raw !== null ? raw : {}) as { type?: unknown; enum?: unknown };
+    if (Array.isArray(schema.enum) && schema.enum.length > 0) args[name] = schema.enum[0];
     else if (schema.type === 'number' || schema.type === 'integer') args[name] = 1;
     else if (schema.type === 'boolean') args[name] = true;
     else if (schema.type === 'array') args[name] = [];
@@ -191,6 +198,9 @@ function exampleArguments(tool: ToolDefinition): Record<string, unknown> {
   }
   return args;
 }
+
+/** Embedding values (inputs x dimensions) the simulated provider makes for one request. */
+export const MAX_EMBEDDING_VALUES = 1_048_576;
 
 function embeddingOf(input: string, dimensions: number): number[] {
   const vector: number[] = [];

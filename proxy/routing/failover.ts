@@ -64,7 +64,15 @@ export async function withFailover<T>(
       return { value, target, record };
     } catch (error) {
       record.endTime = Date.now();
-      const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure('bad_response', 'upstream adapter failed', { cause: error });
+      if (!(error instanceof UpstreamFailure)) {
+        // The gateway's own adapter failed on this request (a bug, or input it could not map):
+        // not the provider's health, so it is neither retried nor held against the breaker.
+        record.outcome = 'failed';
+        record.reason = 'bad_response';
+        target.breaker.release();
+        throw error;
+      }
+      const failure = error;
       record.outcome = 'failed';
       record.reason = failure.reason;
       record.error = failure;

@@ -114,6 +114,8 @@ export class AuditSpool implements SpanProcessor {
   /** Shutdown gave up waiting: queued spans are dropped, not written. */
   private abandoned = false;
   private full = false;
+  /** The last write failed for want of disk space (ENOSPC/EDQUOT). */
+  private diskFull = false;
   private reportedClosed = false;
   private writeFailedUntil = 0;
 
@@ -267,13 +269,22 @@ export class AuditSpool implements SpanProcessor {
     } catch (error) {
       this.started = undefined; // a failed open is retried by the next write (open is idempotent)
       this.writeFailedUntil = Date.now() + WRITE_FAILURE_HOLD_MS;
-      this.drop(batch, count, asError(error));
+      const code = (error as NodeJS.ErrnoException).code;
+      // The file system is full: the same alarm as a spool at maxBytes, until a write succeeds again.
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        this.diskFull = true;
+        this.drop(batch, count, new SpoolFullError(`audit spool: the disk is full (${code})`, { cause: error }));
+      } else {
+        this.drop(batch, count, asError(error));
+      }
       return;
     } finally {
       this.refreshBytes();
     }
     this.counters.spooledSpans += count;
     this.writeFailedUntil = 0;
+    this.diskFull = false;
+    this.refreshBytes();
     for (const listener of this.commitListeners) listener();
   }
 
@@ -307,7 +318,7 @@ export class AuditSpool implements SpanProcessor {
   private refreshBytes(): void {
     this.counters.bytesOnDisk = this.writer.bytesOnDisk;
     this.counters.writes = this.writer.writes;
-    const room = this.writer.bytesOnDisk < this.maxBytes - this.reserveBytes;
+    const room = this.writer.bytesOnDisk < this.maxBytes - this.reserveBytes && !this.diskFull;
     if (this.full && room) this.full = false;
     this.counters.full = room ? 0 : 1;
   }

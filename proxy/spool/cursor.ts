@@ -37,7 +37,7 @@ export async function readCursor(dir: string): Promise<Cursor> {
 /** Persists `cursor`; with `fsync`, the new cursor also survives a machine crash. */
 export async function writeCursor(dir: string, cursor: Cursor, fsync: boolean): Promise<void> {
   const temporary = `${cursorPath(dir)}.tmp`;
-  const handle = await open(temporary, 'w');
+  const handle = await open(temporary, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(cursor));
     if (fsync) await handle.datasync();

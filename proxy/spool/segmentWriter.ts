@@ -5,11 +5,14 @@
  * group-commit loop has at most one write in flight).
  *
  * Guarantees: `append` resolves only when the whole frame is in the file (and,
- * with `fsync`, on stable storage); a failed append leaves the committed size
- * of the segment unchanged and rotates, so nothing is ever appended after a
- * partial frame.
+ * with `fsync`, on stable storage); a failed append truncates the segment back
+ * to its committed size (segments are opened O_APPEND, so the next frame lands
+ * right there), so nothing is ever appended after a partial frame, and a disk
+ * that stays full does not leave a trail of new empty segments. Only when the
+ * truncation itself fails is the segment closed; the next append opens another.
+ * Files are created 0600: they hold the request records.
  */
-import { writeSync, writevSync } from 'node:fs';
+import { ftruncateSync, writeSync, writevSync } from 'node:fs';
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { readCursor } from './cursor.js';
 import { listSegments, segmentPath } from './segmentFiles.js';
@@ -43,7 +46,7 @@ export class SegmentWriter {
    */
   async open(): Promise<void> {
     if (!this.inventoried) {
-      await mkdir(this.options.dir, { recursive: true });
+      await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
       for (const { segment, bytes } of await listSegments(this.options.dir)) {
         this.sizes.set(segment, bytes);
         this.total += bytes;
@@ -108,7 +111,7 @@ export class SegmentWriter {
       }
       if (this.options.fsync) await handle.datasync();
     } catch (error) {
-      await this.rotate().catch(() => undefined);
+      await this.discardPartial(handle);
       throw error;
     }
     this.sizes.set(this.active, (this.sizes.get(this.active) ?? 0) + size);
@@ -134,6 +137,17 @@ export class SegmentWriter {
     await handle?.close();
   }
 
+  /** Cuts a failed append's partial frame off the active segment; closes the segment if that fails. */
+  private async discardPartial(handle: FileHandle): Promise<void> {
+    try {
+      const committed = this.sizes.get(this.active) ?? 0;
+      if (this.options.inline) ftruncateSync(handle.fd, committed);
+      else await handle.truncate(committed);
+    } catch {
+      await this.close().catch(() => undefined);
+    }
+  }
+
   /** Closes the active segment and opens the next; on failure the next append retries the open. */
   private async rotate(): Promise<void> {
     await this.close().catch(() => undefined);
@@ -145,8 +159,8 @@ export class SegmentWriter {
     let handle: FileHandle;
     for (;;) {
       try {
-        // 'wx': a segment is never reopened, so a torn tail stays the tail.
-        handle = await open(segmentPath(this.options.dir, segment), 'wx');
+        // 'ax': never reopened (a torn tail stays the tail), and every write goes to the end of the file.
+        handle = await open(segmentPath(this.options.dir, segment), 'ax', 0o600);
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -14,6 +14,7 @@
  * - Any other block type (document, search_result, server tool blocks, …) is an
  *   invalid_request naming the block's `type`.
  */
+import { boundLength, MAX_MESSAGES } from '../bounds.js';
 import type { ContentPart, ImageSource, Message, ToolCall } from '../../canonical.js';
 import { invalidRequest } from '../../errors.js';
 import {
@@ -46,6 +47,7 @@ export function decodeSystem(value: unknown): Message | undefined {
 export function decodeMessages(value: unknown, out: Message[]): void {
   const messages = requireArray(value, 'messages');
   if (messages.length === 0) throw invalidRequest('messages', 'at least one message is required');
+  boundLength(messages, MAX_MESSAGES, 'messages');
   for (let i = 0; i < messages.length; i++) {
     const path = `messages[${i}]`;
     const message = requireObject(messages[i], path);

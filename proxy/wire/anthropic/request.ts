@@ -20,6 +20,7 @@ import {
   requirePositiveInteger,
   type JsonObject,
 } from '../fieldChecks.js';
+import { boundLength, boundNumber, MAX_OUTPUT_TOKENS, MAX_TOOLS } from '../bounds.js';
 import { decodeMessages, decodeSystem } from './messages.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -39,7 +40,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
 export function decodeChat(body: unknown): ChatRequest {
   const fields = requireObject(body, 'body');
   const model = requireNonEmptyString(fields.model, 'model');
-  const maxTokens = requirePositiveInteger(fields.max_tokens, 'max_tokens');
+  const maxTokens = boundNumber(requirePositiveInteger(fields.max_tokens, 'max_tokens'), MAX_OUTPUT_TOKENS, 'max_tokens');
 
   const messages: Message[] = [];
   const system = decodeSystem(fields.system);
@@ -79,6 +80,7 @@ export function decodeChat(body: unknown): ChatRequest {
 function decodeTools(value: unknown): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
   const tools = requireArray(value, 'tools');
+  boundLength(tools, MAX_TOOLS, 'tools');
   const out: ToolDefinition[] = [];
   for (let i = 0; i < tools.length; i++) {
     const path = `tools[${i}]`;

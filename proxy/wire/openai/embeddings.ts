@@ -14,6 +14,7 @@ import {
   requireNonEmptyString,
   requireObject,
 } from '../fieldChecks.js';
+import { boundNumber, MAX_EMBEDDING_DIMENSIONS } from '../bounds.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user']);
 const MAX_INPUTS = 2048;
@@ -27,7 +28,7 @@ export function decodeEmbeddings(body: unknown): EmbeddingRequest {
   const format = optionalString(fields.encoding_format, 'encoding_format') ?? 'float';
   if (format !== 'float' && format !== 'base64') throw invalidRequest('encoding_format', "expected 'float' or 'base64'");
   const request: EmbeddingRequest = { model, input, encodingFormat: format };
-  const dimensions = optionalPositiveInteger(fields.dimensions, 'dimensions');
+  const dimensions = boundNumber(optionalPositiveInteger(fields.dimensions, 'dimensions'), MAX_EMBEDDING_DIMENSIONS, 'dimensions');
   if (dimensions !== undefined) request.dimensions = dimensions;
   const endUser = optionalString(fields.user, 'user');
   if (endUser !== undefined) request.endUser = endUser;

@@ -13,6 +13,7 @@ const ERROR_TYPE: Record<ErrorCode, string> = {
   unsupported_operation: 'invalid_request_error',
   method_not_allowed: 'invalid_request_error',
   request_timeout: 'invalid_request_error',
+  request_header_too_large: 'invalid_request_error',
   cancelled: 'invalid_request_error',
   invalid_api_key: 'authentication_error',
   header_not_allowed: 'permission_error',

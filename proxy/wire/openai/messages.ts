@@ -15,6 +15,7 @@ import {
   requireObject,
   requireString,
 } from '../fieldChecks.js';
+import { boundLength, MAX_MESSAGES } from '../bounds.js';
 
 /** Which content part types a role accepts. */
 type PartKinds = 'text' | 'text+image' | 'text+refusal';
@@ -23,6 +24,7 @@ export function decodeMessages(value: unknown): Message[] {
   if (value === undefined || value === null) throw invalidRequest('messages', 'is required');
   const list = requireArray(value, 'messages');
   if (list.length === 0) throw invalidRequest('messages', 'must contain at least one message');
+  boundLength(list, MAX_MESSAGES, 'messages');
   const systems: Message[] = [];
   const rest: Message[] = [];
   for (let i = 0; i < list.length; i++) {

@@ -19,6 +19,7 @@ import {
   requireObject,
   type JsonObject,
 } from '../fieldChecks.js';
+import { boundNumber, MAX_OUTPUT_TOKENS } from '../bounds.js';
 import { decodeMessages } from './messages.js';
 import { decodeToolChoice, decodeTools } from './tools.js';
 
@@ -97,8 +98,8 @@ export function decodeChat(body: unknown): ChatRequest {
 
   const request: ChatRequest = { model, messages, stream, streamUsage };
   const maxTokens =
-    optionalPositiveInteger(fields.max_completion_tokens, 'max_completion_tokens') ??
-    optionalPositiveInteger(fields.max_tokens, 'max_tokens');
+    boundNumber(optionalPositiveInteger(fields.max_completion_tokens, 'max_completion_tokens'), MAX_OUTPUT_TOKENS, 'max_completion_tokens') ??
+    boundNumber(optionalPositiveInteger(fields.max_tokens, 'max_tokens'), MAX_OUTPUT_TOKENS, 'max_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
   const temperature = optionalNumber(fields.temperature, 'temperature', 0, 2);
   if (temperature !== undefined) request.temperature = temperature;

@@ -1,4 +1,5 @@
 /** OpenAI `tools` and `tool_choice` → canonical tool definitions and choice. */
+import { boundLength, MAX_TOOLS } from '../bounds.js';
 import type { ToolChoice, ToolDefinition } from '../../canonical.js';
 import { invalidRequest } from '../../errors.js';
 import { isObject, kindOf, quoted, optionalBoolean, optionalString, requireArray, requireObject } from '../fieldChecks.js';
@@ -8,6 +9,7 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 export function decodeTools(value: unknown): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
   const list = requireArray(value, 'tools');
+  boundLength(list, MAX_TOOLS, 'tools');
   const tools: ToolDefinition[] = new Array(list.length);
   const seen = new Set<string>();
   for (let i = 0; i < list.length; i++) {
