@@ -85,7 +85,7 @@ function body(start: number, ids: Buffer = randomFillSync(Buffer.alloc(24 * BATC
     spans.push(field(2, [
       field(1, [ids.subarray(o, o + 16)]), field(2, [ids.subarray(o + 16, o + 24)]), field(5, [Buffer.from('chat gpt-4o')]),
       scalar(6, 0, 2), scalar(7, 1, t), scalar(8, 1, t + 250_000_000n),
-      attribute(AUDIT_MARKER, true), attribute(A.requestId, `req-${i}`), attribute(A.tenant, `tenant-${i % 5}`),
+      attribute(AUDIT_MARKER, true), attribute(A.requestId, `req-${ids.subarray(o, o + 24).toString('hex')}`), attribute(A.tenant, `tenant-${i % 5}`),
       attribute(A.team, `team-${i % 20}`), attribute(A.user, `user-${i % 500}`), attribute(A.agent, `agent-${i % 10}`),
       attribute(A.feature, 'chat'), attribute(A.operation, 'chat'), attribute(A.requestModel, 'gpt-4o'),
       attribute(A.responseModel, 'gpt-4o-2024-08-06'), attribute(A.providerName, 'openai'),
@@ -103,13 +103,13 @@ interface LoadJob { url: string; records: number }
 
 /**
  * Bodies for the load generator: POOL distinct exports, encoded once; each one sent is a copy with fresh random
- * trace and span ids (patched in place), so every span is new to the collector while generating load costs the
- * worker about a microsecond per span. Request ids, times and attributes repeat across copies, which changes
- * nothing for the collector (it de-duplicates on trace_id + span_id only).
+ * trace and span ids, and request ids derived from them (all patched in place), so every span is new to the
+ * collector, as a proxy's are, while generating load costs the worker about a microsecond per span. Times and
+ * other attributes repeat across copies, which changes nothing for the collector.
  */
 const POOL = 16;
 
-function templates(): Array<{ bytes: Buffer; idOffsets: number[] }> {
+function templates(): Array<{ bytes: Buffer; idOffsets: number[]; requestIdOffsets: number[] }> {
   return Array.from({ length: POOL }, (_, k) => {
     const ids = randomFillSync(Buffer.alloc(24 * BATCH));
     const bytes = body(k * BATCH, ids);
@@ -118,7 +118,9 @@ function templates(): Array<{ bytes: Buffer; idOffsets: number[] }> {
     idOffsets.forEach((o, i) => {
       if (o < 0 || !bytes.subarray(o + 18, o + 26).equals(ids.subarray(i * 24 + 16, i * 24 + 24))) throw new Error('span ids not found in a template');
     });
-    return { bytes, idOffsets };
+    const requestIdOffsets = Array.from({ length: BATCH }, (_, i) => bytes.indexOf(Buffer.from(ids.subarray(i * 24, i * 24 + 24).toString('hex'))));
+    if (requestIdOffsets.some((o) => o < 0)) throw new Error('request ids not found in a template');
+    return { bytes, idOffsets, requestIdOffsets };
   });
 }
 
@@ -133,12 +135,13 @@ async function generateLoad({ url, records }: LoadJob): Promise<{ ms: number; re
     while (next < records) {
       const n = next / BATCH;
       next += BATCH;
-      const template = pool[n % POOL] as { bytes: Buffer; idOffsets: number[] };
+      const template = pool[n % POOL]!;
       const payload = Buffer.from(template.bytes);
       randomFillSync(ids);
       template.idOffsets.forEach((offset, i) => {
         ids.copy(payload, offset, i * 24, i * 24 + 16);
         ids.copy(payload, offset + 18, i * 24 + 16, i * 24 + 24);
+        payload.write(ids.subarray(i * 24, i * 24 + 24).toString('hex'), template.requestIdOffsets[i]!, 'latin1');
       });
       // Like the proxy's shipper: a dropped connection or a 503 is retried (at most 5 times), a 200 ends it.
       for (let attempt = 1; ; attempt++) {

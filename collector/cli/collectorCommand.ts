@@ -12,8 +12,10 @@ export async function collectorCommand(argv: string[], io: CommandIO, runCommand
     'checkpoint-every': { type: 'string' }, 'checkpoint-interval': { type: 'string' },
     forward: { type: 'string', multiple: true }, 'forward-strip-content': { type: 'boolean' },
     'no-content': { type: 'boolean' }, 'retention-days': { type: 'string' }, 'max-body-bytes': { type: 'string' },
-    'ingest-keys': { type: 'string' }, unauthenticated: { type: 'string' },
+    'ingest-keys': { type: 'string' }, unauthenticated: { type: 'string' }, 'memory-limit': { type: 'string' }, 'dedupe-days': { type: 'string' },
   });
+  const memoryLimit = values['memory-limit'];
+  if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) throw new UsageError(`--memory-limit: '${memoryLimit}'; use a size such as 512MB or 2GB`);
   const unauthenticated = values.unauthenticated ?? 'reject';
   if (unauthenticated !== 'reject' && unauthenticated !== 'forward') throw new UsageError(`--unauthenticated: '${unauthenticated}'; use reject or forward`);
   const forward: ForwardTarget[] = (values.forward ?? []).map((url) => {
@@ -33,6 +35,8 @@ export async function collectorCommand(argv: string[], io: CommandIO, runCommand
     runCommand,
     unauthenticated,
     ...(values['ingest-keys'] ? { ingestKeysFile: values['ingest-keys'] } : {}),
+    ...(memoryLimit ? { memoryLimit } : {}),
+    ...(values['dedupe-days'] ? { dedupeDays: parseCount(values['dedupe-days'], '--dedupe-days', 7) } : {}),
   };
   const collector = await startCollector(options);
   io.out(`collector listening on ${collector.tracesUrl} (chain ${collector.store.writer?.chainId ?? '-'}, data in ${collector.store.dataDir})`);

@@ -42,7 +42,7 @@ export async function openStore(location: StoreLocation, mode: 'read' | 'write',
   if (mode === 'write') await makePrivate(location.dataDir, 1);
   let key: SigningKey | undefined;
   if (mode === 'write') key = await loadOrCreateSigningKey(location.dataDir);
-  const db = await AuditDatabase.open(location.dbFile, { readOnly: mode === 'read' });
+  const db = await AuditDatabase.open(location.dbFile, { readOnly: mode === 'read', ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
   const trustedKeys = new Map<string, string>();
   if (key) trustedKeys.set(key.keyId, key.publicKeyPem);
   else {

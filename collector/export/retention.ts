@@ -5,7 +5,7 @@
  * is still one verifiable chain. The deletion is itself a chain record
  * (`record_type = 'retention'`) naming the deleted seq range, the hash of the
  * last deleted row (the anchor for verifying what remains) and the segments.
- * `span_keys` and cost rollups are kept: replays stay deduplicated and cost
+ * `dedupe_keys` (for their own window) and cost rollups are kept: replays stay deduplicated and cost
  * history stays reportable. Call inside AuditWriter.exclusive().
  */
 import { createHash } from 'node:crypto';

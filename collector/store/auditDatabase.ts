@@ -11,14 +11,26 @@ import { migrate } from './schema.js';
 export type Row = Record<string, unknown>;
 
 /**
- * WAL size that triggers a DuckDB checkpoint (default 16MB). A checkpoint
- * re-compresses the table's last, partly filled row group (up to 122,880 rows)
- * and pauses commits meanwhile, so with 16MB (about 13,000 records) ingest
- * spends more time re-compressing than appending. At 256MB a checkpoint writes
- * about two row groups' worth of new records; the price is a larger WAL to
- * replay after a crash (seconds) and a pause of a second or two per checkpoint.
+ * WAL size that triggers a DuckDB checkpoint. Until a checkpoint, committed rows
+ * live in memory and in the WAL, so this bounds both (the default 16 MB would
+ * checkpoint every ~13,000 records; 256 MB, the value before, let the WAL reach
+ * ~200 MB and the memory with it). A checkpoint re-compresses the table's last,
+ * partly filled row group and pauses commits meanwhile; at 64 MB that is about
+ * every 50,000 records, a pause of under a second (measured: BENCHMARKS.md, soak).
  */
-const CHECKPOINT_THRESHOLD = '256MB';
+const CHECKPOINT_THRESHOLD = '64MB';
+
+/**
+ * DuckDB's memory_limit: its buffers, the uncheckpointed rows and the
+ * de-duplication index (dedupeKeys.ts), which is not evictable. DuckDB's own
+ * default is 80% of the machine's memory; a collector sharing a host must not
+ * take that. Past the limit a commit fails, the OTLP sender gets 503 and keeps
+ * the records in its spool: nothing is lost, and the alert is the shipping lag.
+ */
+export const DEFAULT_MEMORY_LIMIT = '512MB';
+
+/** Freed memory DuckDB's allocator may keep before returning it to the OS (DuckDB's default: 128 MB, which shows as RSS that never falls). */
+const ALLOCATOR_FLUSH_THRESHOLD = '32MB';
 
 /** Converts DuckDB JS values to plain values: BIGINT -> number (when safe) else string; Date stays Date. */
 function plain(value: unknown): unknown {
@@ -39,9 +51,12 @@ export class AuditDatabase {
   ) {}
 
   /** Opens (and in read-write mode creates and migrates) the store at `file`. */
-  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<AuditDatabase> {
+  static async open(file: string, options: { readOnly?: boolean; memoryLimit?: string } = {}): Promise<AuditDatabase> {
     const readOnly = options.readOnly ?? false;
-    const instance = await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : { checkpoint_threshold: CHECKPOINT_THRESHOLD });
+    const memory_limit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+    const instance = await DuckDBInstance.create(file, readOnly
+      ? { access_mode: 'READ_ONLY', memory_limit }
+      : { checkpoint_threshold: CHECKPOINT_THRESHOLD, memory_limit, allocator_flush_threshold: ALLOCATOR_FLUSH_THRESHOLD });
     const connection = await instance.connect();
     const db = new AuditDatabase(file, instance, connection, await instance.connect(), readOnly);
     if (!readOnly) {

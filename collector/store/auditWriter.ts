@@ -2,23 +2,14 @@
  * The only writer of the audit chain. Ingest calls are group-committed: all
  * batches waiting while a transaction runs go into the next one. A batch's
  * promise resolves only after COMMIT (DuckDB syncs its WAL on commit), so an
- * OTLP 200 means the records are durable. Spans already recorded (same
- * trace_id + span_id, tracked in `span_keys`, also across restarts) are skipped.
+ * OTLP 200 means the records are durable. Spans already recorded (tracked in
+ * `dedupe_keys`, also across restarts, for `dedupeDays`) are skipped; see dedupeKeys.ts.
  * Every `checkpointEvery` records, and every `checkpointIntervalMs` while
  * unsigned records exist, the head is signed.
  *
- * De-duplication is optimistic: a transaction first inserts all its span keys
- * into `span_keys` (primary key) and builds its records while DuckDB does so.
- * When a key is already there, the insert fails, the transaction rolls back and
- * is redone with an INSERT ... ON CONFLICT DO NOTHING RETURNING that names the
- * new keys (slower, and needed only for resent batches).
- *
- * Request ids go into the same table, as `r:<request id>`: a record whose
- * request id an earlier record (with another span key) already claimed is
- * still recorded, so nothing a gateway sent is lost, but with
- * `duplicate_request_id = true`, so that neither record can hide the other.
+ * Each transaction first claims its spans' keys (dedupeKeys.ts) and builds its
+ * records while DuckDB does so; a known key sends it down the checked path.
  */
-import { A } from '../../proxy/telemetry/attributes.js';
 import { eventRecord, isAuditSpan, requestValues } from '../audit/auditRecord.js';
 import { AttemptBuffer, isAttemptSpan } from '../audit/attempts.js';
 import type { AuditRecord } from '../audit/columns.js';
@@ -26,7 +17,8 @@ import { canonicalIndex, GENESIS_HASH, HashChain, valuesOf, type ChainedRecord }
 import { signCheckpoint, signManifest, type Checkpoint, type ManifestSignature, type SigningKey } from '../audit/signing.js';
 import type { ReceivedSpan } from '../otlp/spans.js';
 import { addRollups } from '../rollups/costRollups.js';
-import type { AuditDatabase } from './auditDatabase.js';
+import { DEFAULT_MEMORY_LIMIT, type AuditDatabase } from './auditDatabase.js';
+import { claimKeys, dayOf, KnownKeys, pruneKeys, type Verdict } from './dedupeKeys.js';
 import { appendRecords } from './recordAppender.js';
 
 export interface WriterOptions {
@@ -36,6 +28,10 @@ export interface WriterOptions {
   checkpointIntervalMs?: number;
   /** false: message content columns are stored as null. Default true. */
   storeContent?: boolean;
+  /** Days a recorded span's de-duplication key is kept (dedupeKeys.ts). Default 7. */
+  dedupeDays?: number;
+  /** DuckDB memory_limit, e.g. '2GB' (auditDatabase.ts). Default 512MB. */
+  memoryLimit?: string;
 }
 
 export interface IngestResult {
@@ -54,21 +50,10 @@ interface Pending { spans: ReceivedSpan[]; instance: string; resolve(r: IngestRe
 /** The audit spans of one export and the gateway instance that sent them. */
 interface Batch { audit: ReceivedSpan[]; instance: string }
 
-const REQUEST_KEY_PREFIX = 'r:';
-
 /** What one transaction recorded: a result per export, and the spans that became records. */
 interface Recorded { results: IngestResult[]; spans: ReceivedSpan[] }
 
-/** The optimistic span-key insert failed (normally: a key was already recorded). */
-class KnownSpanKeys extends Error {}
-
 const DUPLICATE_REQUEST_ID = canonicalIndex('duplicate_request_id');
-
-/** The span's request id when it can be a key: a string of 1..256 characters without control characters. */
-function requestIdOf(span: ReceivedSpan): string | undefined {
-  const id = span.attributes.get(A.requestId);
-  return typeof id === 'string' && id.length > 0 && id.length <= 256 && !/[\u0000-\u001f]/.test(id) ? id : undefined;
-}
 
 export class AuditWriter {
   private tail: Promise<unknown> = Promise.resolve();
@@ -76,6 +61,7 @@ export class AuditWriter {
   private flushQueued = false;
   private readonly attempts = new AttemptBuffer();
   private timer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
@@ -96,10 +82,13 @@ export class AuditWriter {
     const chain = new HashChain(chainId, last ? Number(last.seq) : 0, last ? String(last.hash) : GENESIS_HASH);
     const writer = new AuditWriter(
       db, key, chain, Number(signed[0]?.seq ?? 0), last ? Number(last.received_at) : 0,
-      { checkpointEvery: 1000, checkpointIntervalMs: 10_000, storeContent: true, ...options },
+      { checkpointEvery: 1000, checkpointIntervalMs: 10_000, storeContent: true, dedupeDays: 7, memoryLimit: DEFAULT_MEMORY_LIMIT, ...options },
     );
     writer.timer = setInterval(() => void writer.checkpoint().catch(() => undefined), writer.options.checkpointIntervalMs);
     writer.timer.unref();
+    await writer.pruneDedupeKeys();
+    writer.pruneTimer = setInterval(() => void writer.pruneDedupeKeys().catch(() => undefined), 3_600_000);
+    writer.pruneTimer.unref();
     return writer;
   }
 
@@ -149,6 +138,11 @@ export class AuditWriter {
     return record;
   }
 
+  /** Drops de-duplication keys older than `dedupeDays` (hourly, and at open). */
+  pruneDedupeKeys(): Promise<number> {
+    return this.exclusive(() => pruneKeys(this.db.connection, dayOf(Date.now()), this.options.dedupeDays));
+  }
+
   /** Signs the head if records were added since the last checkpoint. */
   checkpoint(): Promise<Checkpoint | undefined> {
     return this.exclusive(async () => {
@@ -189,6 +183,7 @@ export class AuditWriter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
     await this.exclusive(async () => undefined);
     await this.checkpoint();
   }
@@ -214,7 +209,7 @@ export class AuditWriter {
       try {
         recorded = await this.db.transaction(() => this.record(audit, 'optimistic'));
       } catch (error) {
-        if (!(error instanceof KnownSpanKeys)) throw error;
+        if (!(error instanceof KnownKeys)) throw error;
         restore();
         recorded = await this.db.transaction(() => this.record(audit, 'checked'));
       }
@@ -237,59 +232,43 @@ export class AuditWriter {
   }
 
   /**
-   * Records the spans whose keys are new. 'optimistic': all keys are assumed new
-   * (a plain insert, which throws KnownSpanKeys otherwise); 'checked': the keys
-   * that were new are read back from the insert.
+   * Records the spans dedupeKeys.ts does not skip. 'optimistic': all keys are
+   * assumed new (a plain insert, which throws KnownKeys otherwise); 'checked':
+   * each span's verdict is known before its record is built.
    */
   private async record(perBatch: Batch[], mode: 'optimistic' | 'checked'): Promise<Recorded> {
-    const unique = new Set<string>();
-    for (const { audit } of perBatch) {
-      for (const span of audit) {
-        unique.add(span.traceId + span.spanId);
-        const requestId = requestIdOf(span);
-        if (requestId !== undefined) unique.add(REQUEST_KEY_PREFIX + requestId);
-      }
-    }
-    // Span keys are lowercase hex (decoders guarantee it) and request keys have no
-    // control characters (requestIdOf), so a line feed separates them safely.
-    const keyList = [...unique].join('\n');
-    let fresh: Set<string>;
+    const all = perBatch.flatMap((b) => b.audit);
+    const day = dayOf(Date.now());
+    // Optimistic: every span is new; the key insert runs in DuckDB while the records are built and hashed.
+    let verdicts: Verdict[] | undefined;
     let claimed: Promise<unknown> = Promise.resolve();
-    if (unique.size === 0) fresh = new Set();
-    else if (mode === 'optimistic') {
-      fresh = new Set(unique);
-      claimed = this.db.connection.run(`INSERT INTO span_keys SELECT unnest(string_split($1, chr(10)))`, [keyList])
-        .catch((error: unknown) => { throw new KnownSpanKeys('span key already recorded', { cause: error }); });
-    } else {
-      const inserted = await this.db.connection.runAndReadAll(
-        `INSERT INTO span_keys SELECT unnest(string_split($1, chr(10))) ON CONFLICT DO NOTHING RETURNING span_key`, [keyList],
-      );
-      fresh = new Set(inserted.getColumnsJS()[0]?.map(String) ?? []);
-    }
-    // Build and hash the records while DuckDB inserts the keys; never leave that insert running on an error.
+    if (mode === 'checked') verdicts = await claimKeys(this.db.connection, all, 'checked', day);
+    else claimed = claimKeys(this.db.connection, all, 'optimistic', day);
+    // Never leave that insert running on an error.
     const settled = claimed.then(() => undefined, () => undefined);
     const receivedAt = this.nextReceivedAt();
     const records: ChainedRecord[] = [];
     const spans: ReceivedSpan[] = [];
     let results: IngestResult[];
+    let at = 0;
     try {
       results = perBatch.map(({ audit, instance }) => {
         let recorded = 0;
-        let reused = 0;
+        let flagged = 0;
         for (const span of audit) {
-          if (!fresh.delete(span.traceId + span.spanId)) continue;
+          const verdict = verdicts?.[at++] ?? 'record';
+          if (verdict === 'skip') continue;
           const attempts = this.attempts.peek(span.traceId, span.spanId);
           const values = requestValues(span, attempts, receivedAt, { storeContent: this.options.storeContent, instance });
-          const requestId = requestIdOf(span);
-          if (requestId !== undefined && !fresh.delete(REQUEST_KEY_PREFIX + requestId)) {
+          if (verdict === 'flag') {
             values[DUPLICATE_REQUEST_ID] = true;
-            reused++;
+            flagged++;
           }
           records.push(this.chain.appendValues(values));
           spans.push(span);
           recorded++;
         }
-        return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded, duplicateRequestIds: reused };
+        return { auditSpans: audit.length, recorded, duplicates: audit.length - recorded, duplicateRequestIds: flagged };
       });
     } catch (error) {
       await settled;

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { AUDIT_COLUMNS } from '../audit/columns.js';
+import { DEDUPE_TABLE } from './dedupeKeys.js';
 
 /** The rollup dimensions, in key order. */
 export const ROLLUP_DIMENSIONS = ['tenant_id', 'team_id', 'user_id', 'agent_id', 'feature', 'model', 'provider', 'prompt_version'] as const;
@@ -19,8 +20,8 @@ const TABLES = [
   `CREATE TABLE IF NOT EXISTS chain (chain_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS signing_keys (key_id VARCHAR PRIMARY KEY, public_key_pem VARCHAR NOT NULL, first_used_at TIMESTAMP NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS audit_records (${AUDIT_COLUMNS.map((c) => `"${c.name}" ${c.type}`).join(', ')})`,
-  // trace_id || span_id of every span ever recorded; survives retention so replays stay deduplicated.
-  `CREATE TABLE IF NOT EXISTS span_keys (span_key VARCHAR PRIMARY KEY)`,
+  // One key per recorded span within the de-duplication window (dedupeKeys.ts); survives retention.
+  DEDUPE_TABLE,
   `CREATE TABLE IF NOT EXISTS tool_calls (chain_id VARCHAR, seq BIGINT, request_id VARCHAR, trace_id VARCHAR, span_id VARCHAR,
      position INTEGER, call_id VARCHAR, name VARCHAR, arguments VARCHAR, start_time TIMESTAMP)`,
   `CREATE TABLE IF NOT EXISTS checkpoints (chain_id VARCHAR NOT NULL, seq BIGINT NOT NULL, hash VARCHAR NOT NULL,

@@ -100,6 +100,8 @@ async function embeddedCollector(config: Config, ingestKeys: Array<{ id: string;
     host: c.host,
     checkpointEvery: c.checkpointEvery,
     checkpointIntervalMs: c.checkpointIntervalMs,
+    memoryLimit: c.memoryLimit,
+    dedupeDays: c.dedupeDays,
     forward: c.forward.map((f) => ({ url: f.url, stripContent: f.stripContent, ...(f.headers ? { headers: f.headers } : {}) })),
     ...(c.retentionDays !== undefined ? { retentionDays: c.retentionDays } : {}),
   };

@@ -196,6 +196,10 @@ export const configSchema = z.strictObject({
       checkpointEvery: positiveInt.default(1000),
       checkpointIntervalMs: positiveInt.default(10_000),
       retentionDays: positiveInt.optional(),
+      /** DuckDB memory_limit of the embedded collector (see docs/operations.md, "Collector memory"). */
+      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB or 2GB').default('512MB'),
+      /** Days a recorded span's de-duplication key is kept. */
+      dedupeDays: positiveInt.default(7),
       /** Downstream OTLP/HTTP trace endpoints (Jaeger, Tempo, an OpenTelemetry Collector). */
       forward: z
         .array(z.strictObject({ url: z.url(), stripContent: z.boolean().default(true), headers: z.record(z.string(), z.string()).optional() }))

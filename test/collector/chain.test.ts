@@ -1,5 +1,6 @@
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
 import { collectorCommands } from '../../collector/cli/index.js';
@@ -44,6 +45,15 @@ describe('canonical JSON', () => {
     await removeDir(dir);
     // rows whose text contains a literal "\\u001F" take the exact path (their fast form differs); all others match
     expect(matched).toBe(costs.filter((_, i) => i % awkward.length !== 1).length);
+  });
+
+  it('the example record of docs/audit-format.md hashes to the hash the document states', async () => {
+    const doc = await readFile(new URL('../../docs/audit-format.md', import.meta.url), 'utf8');
+    const example = /Example \(a short record\):\s*```json\n(.+)\n```\s*Its `hash` is `([0-9a-f]{64})`/.exec(doc);
+    expect(example).not.toBeNull();
+    const [, line, stated] = example!;
+    expect(canonicalJson(JSON.parse(line!) as AuditRecord)).toBe(line);
+    expect(createHash('sha256').update(line!, 'utf8').digest('hex')).toBe(stated);
   });
 
   it('hashes every column except hash', () => {

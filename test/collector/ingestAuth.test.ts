@@ -119,8 +119,9 @@ describe('authenticated ingest', () => {
     const claimant = auditSpan({ [A.requestId]: 'req-claimed', [A.user]: 'mallory' });
     expect((await postJson(collector.tracesUrl, [original])).status).toBe(200);
     expect((await postJson(collector.tracesUrl, [claimant])).status).toBe(200);
-    // A resend of the original is a duplicate span, not a second claim.
-    expect((await postJson(collector.tracesUrl, [original])).status).toBe(200);
+    // A resend of either is a duplicate span, not another claim.
+    expect((await postJson(collector.tracesUrl, [original, claimant])).status).toBe(200);
+    expect((await postJson(collector.tracesUrl, [claimant])).status).toBe(200);
     const rows = await records(collector);
     expect(rows.map((r) => [r.user_id, r.duplicate_request_id])).toEqual([['alice', null], ['mallory', true]]);
     expect((await healthz(collector)).ingest.duplicate_request_ids).toBe(1);
@@ -130,6 +131,23 @@ describe('authenticated ingest', () => {
     expect(shown.out).toMatch(/user_id\s+mallory/);
     expect(shown.out).toMatch(/duplicate_request_id\s+true/);
     expect(shown.err).toMatch(/2 records claim request id req-claimed/);
+  });
+});
+
+describe('the de-duplication window', () => {
+  it('keeps one key per record and prunes keys older than dedupeDays', async () => {
+    await withTempDir(async (dir) => {
+      const c = await startTestCollector({ dataDir: dir, port: 0, dedupeDays: 7 });
+      const span = auditSpan();
+      expect((await postJson(c.tracesUrl, [span, auditSpan()])).status).toBe(200);
+      const keys = await c.store.db.query('SELECT count(*) AS n FROM dedupe_keys');
+      expect(Number(keys[0]?.n)).toBe(2);
+      // Age one key past the window: pruning drops it, and only it.
+      await c.store.db.connection.run(`UPDATE dedupe_keys SET day = day - 8 WHERE span_key = '${span.traceId}${span.spanId}'`);
+      expect(await c.store.writer!.pruneDedupeKeys()).toBe(1);
+      expect(Number((await c.store.db.query('SELECT count(*) AS n FROM dedupe_keys'))[0]?.n)).toBe(1);
+      await c.stop();
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatUnitsShort, parseDecimal } from '../../proxy/cost/money.js';
 import { A } from '../../proxy/telemetry/attributes.js';
 import { collectorCommands, type RunningCollector } from '../../collector/cli/index.js';
 import { auditSpan, captureStdout, makeTempDir, postJson, removeDir, type SpanSpec, startTestCollector } from './support.js';
@@ -35,7 +36,9 @@ describe('reports', () => {
       spans.push(auditSpan({
         [A.team]: TEAMS[i % 3] as string, [A.user]: USERS[i % 4] as string, [A.promptVersion]: VERSIONS[Math.floor(i / 30)] as string,
         [A.agent]: i % 2 === 0 ? 'advisor-bot' : 'support-bot',
-        [A.inputTokens]: 100 + i, [A.outputTokens]: 10 + i, [A.cacheReadTokens]: i % 5, [A.costUsd]: 0.0001 * (i + 1),
+        [A.inputTokens]: 100 + i, [A.outputTokens]: 10 + i, [A.cacheReadTokens]: i % 5,
+        // Amounts whose binary-float sum drifts (0.1 + 0.2 style); the report must add them exactly.
+        [A.costUsd]: `0.${String(15_749_999_999 + i * 1_000_000_001).padStart(12, '0')}`, [A.usageEstimated]: i % 6 === 0,
         [A.outcome]: OUTCOMES[i % 5] as string, [A.requestId]: `report-req-${i}`,
         ...(i === 7 ? { [A.toolCalls]: JSON.stringify([{ id: 't1', name: 'send_email', arguments: { to: 'cfo@example.com' } }]) } : {}),
       }, { startMs: Date.UTC(2025, 0, 15, 9 + Math.floor(i / 20), i) }));
@@ -50,15 +53,17 @@ describe('reports', () => {
   });
 
   function expected(key: (s: SpanSpec) => string, filter: (s: SpanSpec) => boolean = () => true) {
-    const sums = new Map<string, { requests: number; input: number; output: number; cached: number; cost: number; errors: number; denials: number }>();
+    const sums = new Map<string, { requests: number; input: number; output: number; cached: number; cost: bigint; estimated: bigint; errors: number; denials: number }>();
     for (const s of spans.filter(filter)) {
       const k = key(s);
-      const row = sums.get(k) ?? { requests: 0, input: 0, output: 0, cached: 0, cost: 0, errors: 0, denials: 0 };
+      const row = sums.get(k) ?? { requests: 0, input: 0, output: 0, cached: 0, cost: 0n, estimated: 0n, errors: 0, denials: 0 };
       row.requests++;
       row.input += Number(s.attributes[A.inputTokens]);
       row.output += Number(s.attributes[A.outputTokens]);
       row.cached += Number(s.attributes[A.cacheReadTokens]);
-      row.cost += Number(s.attributes[A.costUsd]);
+      const cost = parseDecimal(String(s.attributes[A.costUsd]))!;
+      row.cost += cost;
+      if (s.attributes[A.usageEstimated] === true) row.estimated += cost;
       if (s.attributes[A.outcome] === 'error') row.errors++;
       if (s.attributes[A.outcome] === 'denied') row.denials++;
       sums.set(k, row);
@@ -74,12 +79,16 @@ describe('reports', () => {
       expect(Number(row?.input_tokens)).toBe(e.input);
       expect(Number(row?.output_tokens)).toBe(e.output);
       expect(Number(row?.cached_tokens)).toBe(e.cached);
-      expect(Number(row?.cost_usd)).toBeCloseTo(e.cost, 6);
+      expect(row?.cost_usd).toBe(formatUnitsShort(e.cost));
+      expect(row?.estimated_usd).toBe(formatUnitsShort(e.estimated));
       expect(Number(row?.errors)).toBe(e.errors);
       expect(Number(row?.policy_denials)).toBe(e.denials);
     }
     const total = printed.find((r) => r[by] === 'TOTAL');
     expect(Number(total?.requests)).toBe([...sums.values()].reduce((n, e) => n + e.requests, 0));
+    // The TOTAL is the exact decimal sum of the per-record costs.
+    expect(total?.cost_usd).toBe(formatUnitsShort([...sums.values()].reduce((n, e) => n + e.cost, 0n)));
+    expect(total?.estimated_usd).toBe(formatUnitsShort([...sums.values()].reduce((n, e) => n + e.estimated, 0n)));
   }
 
   it('report costs --by team matches hand-computed sums (run through the running collector)', async () => {
