@@ -14,6 +14,7 @@ import type { ChatRequest } from '../proxy/canonical.js';
 import { GATEHOUSE_BUILTINS } from '../proxy/policy/builtins.js';
 import { readCompiled } from '../proxy/policy/compiled.js';
 import { CALLER_ENTRYPOINT, PolicyEngine, VERDICT_ENTRYPOINT } from '../proxy/policy/engine.js';
+import { normalizeText } from '../proxy/policy/normalize.js';
 import { requestPolicyInput, type PolicyPrincipal } from '../proxy/policy/input.js';
 import { readPolicyData } from '../proxy/policy/policyData.js';
 import { StreamGuard } from '../proxy/policy/streamGuard.js';
@@ -101,7 +102,7 @@ const answer =
   '- Income from new bond purchases is higher than it was a year ago. ';
 const window = answer.repeat(3).slice(0, 512);
 measure('response decision (512-char window)', () =>
-  engine.evaluateResponse({ principal, request: { model: 'gpt-4o' }, response: { text: window, tool_calls: [] }, final: false }),
+  engine.evaluateResponse({ principal, request: { model: 'gpt-4o' }, response: { text: window, normalized: normalizeText(window), tool_calls: [] }, final: false }),
 );
 
 const deltas: string[] = [];

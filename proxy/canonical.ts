@@ -25,7 +25,8 @@ export interface ToolCall {
 }
 
 export type Message =
-  | { role: 'system'; content: ContentPart[] }
+  /** `source: 'registry'`: rendered by the gateway's prompt registry (trusted), not sent by the caller. */
+  | { role: 'system'; content: ContentPart[]; source?: 'registry' }
   | { role: 'user'; content: ContentPart[] }
   | { role: 'assistant'; content: ContentPart[]; toolCalls?: ToolCall[] }
   | { role: 'tool'; toolCallId: string; content: ContentPart[]; isError?: boolean };

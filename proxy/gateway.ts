@@ -14,6 +14,7 @@ import { PriceTable } from './cost/priceTable.js';
 import { createEnforcement, type EnforcementParts } from './enforcement.js';
 import { KeyRing } from './identity/keyRing.js';
 import type { AuditGate, PipelineDeps } from './pipeline/deps.js';
+import { Detectors } from './policy/detectors.js';
 import { makePrivate } from './privateFiles.js';
 import { createProviders } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
@@ -60,6 +61,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   if (audit) observeSpool(telemetry.meter, audit.spool);
   const providers = createProviders(config.providers);
+  const detectors = new Detectors(config.detectors);
   const routes = new RouteTable(config, providers);
   const deps: PipelineDeps = {
     config,
@@ -70,6 +72,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     audit: options.audit ?? audit?.spool,
     policies: enforcement.policies,
     limits: enforcement.limits,
+    detectors,
     startedAt: Date.now(),
   };
   const server = createGatewayServer({ deps, telemetry, ready: () => ready });
@@ -92,6 +95,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         ready = false;
         await closeServer(server);
         await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
+        await detectors.close();
         await enforcement.shutdown();
         await telemetry.shutdown();
         await audit?.shutdown();

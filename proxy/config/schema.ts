@@ -142,6 +142,28 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   keys: z.array(keySchema).default([]),
+  /**
+   * Content classifiers the policy may ask for per tenant (docs/policies.md,
+   * "Detector signals"); keys are the names policies use.
+   */
+  detectors: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a name of a-z, 0-9, _ and -'),
+      z.strictObject({
+        url: z.url(),
+        /** `gatehouse`: {text} -> {score, labels}; `presidio`: a Presidio analyzer's /analyze. */
+        format: z.enum(['gatehouse', 'presidio']).default('gatehouse'),
+        /** The request waits at most this long for the detector; then its signal is `{ok: false, error: 'timeout'}`. */
+        timeoutMs: positiveInt.max(10_000).default(300),
+        /** Characters of text sent, at most. */
+        maxChars: positiveInt.max(1_048_576).default(32_768),
+        /** Presidio's `language`. */
+        language: z.string().default('en'),
+        /** Extra request headers, e.g. an API key from the environment ("${DETECTOR_KEY}"). */
+        headers: z.record(z.string(), z.string()).default({}),
+      }),
+    )
+    .default({}),
   prices: z.record(z.string(), priceSchema).default({}),
   policy: z
     .strictObject({

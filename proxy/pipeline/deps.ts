@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { PriceTable } from '../cost/priceTable.js';
 import type { KeyRing } from '../identity/keyRing.js';
 import type { LimitStore } from '../limits/types.js';
+import type { Detectors } from '../policy/detectors.js';
 import type { PolicyStore } from '../policy/store.js';
 import type { RouteTable } from '../routing/routes.js';
 import type { EmitOptions } from './emit.js';
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   readonly policies: PolicyStore | undefined;
   /** Rate limits and budgets; absent when policy is disabled. */
   readonly limits: LimitStore | undefined;
+  /** Content classifiers the policy may ask for (config `detectors`). */
+  readonly detectors: Detectors;
   /** Gateway start, for the models list's `created`. */
   readonly startedAt: number;
 }

@@ -14,7 +14,7 @@ import { classesFound, Pseudonymizer, pseudonymizeChatRequest, redactChatRequest
 import type { RequestDecision, ScopeKind } from '../policy/decision.js';
 import { requestDenial } from '../policy/denial.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { requestPolicyInput, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
+import { requestPolicyInput, type DetectorSignal, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
 import type { Route } from '../routing/routes.js';
 import { A } from '../telemetry/attributes.js';
 import { tokenCounter } from '../tokenCount.js';
@@ -43,7 +43,8 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
   let allowedRoute = route;
   if (engine) {
     const usage = deps.limits ? await snapshot(deps.limits, principal) : {};
-    const decision = evaluateRequestPolicy(ctx, engine, requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx) }));
+    const signals = await detectorSignals(ctx, deps, engine, policyPrincipal, request);
+    const decision = evaluateRequestPolicy(ctx, engine, requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx), signals }));
     enforcement.decision = decision;
     recordDecision(ctx, engine, decision);
     if (!decision.allow) throw requestDenial(decision);
@@ -76,6 +77,30 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
     await reserve(ctx, deps.limits, enforcement.decision, estimatedTokens, held.usd);
   }
   return { request: upstream, route: allowedRoute };
+}
+
+/**
+ * The scores of the detectors the caller's policy asks for, on the text of the
+ * turns the caller controls; recorded on the span (`gatehouse.detectors`: name,
+ * ok, score, latency). No detectors asked: nothing is called and nothing waits.
+ */
+async function detectorSignals(ctx: RequestContext, deps: PipelineDeps, engine: PolicyEngine, principal: PolicyPrincipal, request: ChatRequest): Promise<Record<string, DetectorSignal>> {
+  let names: readonly string[];
+  try {
+    names = engine.callerOf(principal).detectors;
+  } catch (error) {
+    ctx.annotations[A.policyDecision] = 'error';
+    ctx.annotations[A.policyRevision] = engine.revision;
+    logPolicyError(ctx, 'request', engine.revision, error);
+    throw error;
+  }
+  if (names.length === 0) return {};
+  const text = request.messages.filter((m) => !(m.role === 'system' && m.source === 'registry')).map((m) => textOf(m.content)).join('\n\n');
+  const signals = await deps.detectors.score(names, text);
+  ctx.annotations[A.detectors] = JSON.stringify(Object.entries(signals).map(([name, s]) => ({
+    name, ok: s.ok, ...(s.score !== undefined ? { score: s.score } : {}), ...(s.error ? { error: s.error } : {}), ms: s.latency_ms,
+  })));
+  return signals;
 }
 
 /**

@@ -9,7 +9,7 @@ import { GatehouseError } from '../errors.js';
 import { redact, StreamEventUnmasker, unmaskChatResponse } from '../pii/index.js';
 import type { ResponseDecision } from '../policy/decision.js';
 import { responsePolicyInput } from '../policy/input.js';
-import { StreamGuard } from '../policy/streamGuard.js';
+import { StreamGuard, type GuardStep } from '../policy/streamGuard.js';
 import { A } from '../telemetry/attributes.js';
 import type { RequestContext } from './context.js';
 import { logPolicyError } from './enforce.js';
@@ -47,21 +47,25 @@ export function guardResponse(ctx: RequestContext, response: ChatResponse): { an
 }
 
 /**
- * Per-stream response enforcement: `push` returns the events to send (placeholders
- * restored), or throws `policy_denied` on the first violation, before the
- * offending text is sent.
+ * Per-stream response enforcement: `push` returns the events to send now
+ * (placeholders restored), or throws `policy_denied` on the first violation.
+ * With the caller's `responseHoldChars` > 0, text is held until it is judged
+ * (streamGuard.ts), so no part of an offending sentence is ever sent; held text
+ * goes out as one text event per release, before the tool call or finish that
+ * follows it.
  */
 export class StreamCheck {
   private readonly guard: StreamGuard | undefined;
   private readonly unmasker: StreamEventUnmasker | undefined;
   private readonly calls: ToolCall[] = [];
+  private finished = false;
 
   constructor(private readonly ctx: RequestContext, model: string) {
     const enforcement = ctx.enforcement;
-    // eachDelta: a recommendation is stopped on the delta that completes it, not
-    // after the whole sentence was already forwarded.
-    this.guard = enforcement?.engine && inspectsResponses(ctx) ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model, { eachDelta: true }) : undefined;
+    const holdChars = enforcement?.decision?.responseHoldChars ?? 0;
+    this.guard = enforcement?.engine && inspectsResponses(ctx) ? new StreamGuard(enforcement.engine, enforcement.policyPrincipal, model, { holdChars }) : undefined;
     if (enforcement?.engine && !this.guard) recordNotInspected(ctx);
+    if (this.guard) ctx.annotations['gatehouse.policy.response_hold_chars'] = holdChars;
     this.unmasker = enforcement?.pseudonymizer ? new StreamEventUnmasker(enforcement.pseudonymizer) : undefined;
   }
 
@@ -70,38 +74,58 @@ export class StreamCheck {
   }
 
   push(event: StreamEvent): StreamEvent[] {
+    let out: StreamEvent[];
     try {
-      this.judge(event);
+      out = this.judge(event);
     } catch (error) {
       if (error instanceof GatehouseError && error.code === 'policy_error') logPolicyError(this.ctx, 'response', this.ctx.enforcement?.engine?.revision ?? '', error);
       throw error;
     }
-    return this.unmasker ? this.unmasker.push(event) : [event];
+    return this.unmasker ? out.flatMap((e) => this.unmasker!.push(e)) : out;
   }
 
-  /** Runs the response policy on the event; throws policy_denied on a violation. */
-  private judge(event: StreamEvent): void {
+  /** Runs the response policy on the event; returns what may be sent; throws policy_denied on a violation. */
+  private judge(event: StreamEvent): StreamEvent[] {
     const guard = this.guard;
-    if (guard) {
-      if (event.type === 'text') {
-        const blocked = guard.push(event.text);
-        if (blocked) this.fail(blocked);
-      } else if (event.type === 'tool_call_start') {
+    if (!guard) return [event];
+    switch (event.type) {
+      case 'text':
+        return this.released(guard.push(event.text), []);
+      case 'tool_call_start':
         this.calls[event.index] = { id: event.id, name: event.name, arguments: '' };
-      } else if (event.type === 'tool_call_delta') {
+        return this.released(guard.flush(), [event]);
+      case 'tool_call_delta': {
         const call = this.calls[event.index];
         if (call) call.arguments += event.arguments;
-      } else if (event.type === 'finish') {
-        const final = guard.finish(this.calls.filter(Boolean).map((c) => ({ name: c.name, arguments: c.arguments })));
-        recordResponseDecision(this.ctx, final);
-        if (final.action === 'block') this.fail(final);
+        return [event];
       }
+      case 'finish':
+        return this.finish([event]);
+      default:
+        return [event];
     }
   }
 
-  /** Events still held back (a placeholder split at the very end). */
+  private finish(after: StreamEvent[]): StreamEvent[] {
+    const guard = this.guard!;
+    this.finished = true;
+    const final = guard.finish(this.calls.filter(Boolean).map((c) => ({ name: c.name, arguments: c.arguments })));
+    recordResponseDecision(this.ctx, final.decision);
+    if (final.decision.action === 'block') this.fail(final.decision);
+    return final.release ? [{ type: 'text', text: final.release }, ...after] : after;
+  }
+
+  private released(step: GuardStep, after: StreamEvent[]): StreamEvent[] {
+    if (step.blocked) this.fail(step.blocked);
+    return step.release ? [{ type: 'text', text: step.release }, ...after] : after;
+  }
+
+  /** Events still held back at the end of the stream: text a stream without `finish` left held, a placeholder split at the very end. */
   end(): StreamEvent[] {
-    return this.unmasker ? this.unmasker.end() : [];
+    let out: StreamEvent[] = [];
+    if (this.guard && !this.finished && this.guard.holding > 0) out = this.finish([]);
+    if (!this.unmasker) return out;
+    return [...out.flatMap((e) => this.unmasker!.push(e)), ...this.unmasker.end()];
   }
 
   private fail(decision: ResponseDecision): never {

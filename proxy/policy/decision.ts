@@ -48,6 +48,15 @@ export interface RequestDecision {
    * evaluated, whole or streamed, and its decision is recorded as `not_inspected`.
    */
   inspectResponses: boolean;
+  /**
+   * Streamed answers: hold text until it is judged, up to this many characters of
+   * an unfinished sentence (streamGuard.ts); 0 forwards each delta at once (a
+   * violation is then cut on the delta that completes it, after the start of its
+   * sentence was sent). Default 400.
+   */
+  responseHoldChars: number;
+  /** Detectors (config `detectors`) whose scores this caller's requests need, in `input.signals`. */
+  detectors: string[];
   /** Free-form annotations recorded on the span and the audit record. */
   annotations: Record<string, string>;
 }

@@ -73,7 +73,15 @@ function scoped<T extends RateLimit | Budget>(raw: Raw, name: string, numbers: r
  * (entrypoint `gatehouse/request/caller`). Deeply frozen: the engine shares one per
  * principal across requests.
  */
-export type CallerDecision = Readonly<Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses'>>;
+type CallerFields = 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses' | 'responseHoldChars' | 'detectors';
+export type CallerDecision = Readonly<Pick<RequestDecision, CallerFields>>;
+
+/** Text held back per streamed answer when the policy does not say (characters). */
+export const DEFAULT_RESPONSE_HOLD_CHARS = 400;
+/** The most a policy may ask the proxy to hold per streamed answer. */
+const MAX_RESPONSE_HOLD_CHARS = 16_384;
+/** A detector name: what config `detectors` keys may be. */
+const DETECTOR_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /** The part of a RequestDecision that depends on the request (entrypoint `gatehouse/request/verdict`). */
 export type RequestVerdict = Pick<RequestDecision, 'allow' | 'code' | 'reasons' | 'annotations'>;
@@ -88,17 +96,25 @@ export function callerDecisionOf(raw: unknown): CallerDecision {
   if (raw.pseudonymize !== undefined && typeof raw.pseudonymize !== 'boolean') fail('pseudonymize', 'a boolean');
   if (raw.inspectResponses !== undefined && raw.inspectResponses !== null && typeof raw.inspectResponses !== 'boolean') fail('inspectResponses', 'a boolean');
   const allowedModels = raw.allowedModels === undefined || raw.allowedModels === null ? undefined : stringArray(raw, 'allowedModels');
+  const hold = raw.responseHoldChars ?? DEFAULT_RESPONSE_HOLD_CHARS;
+  if (!(Number.isInteger(hold) && (hold as number) >= 0 && (hold as number) <= MAX_RESPONSE_HOLD_CHARS)) {
+    fail('responseHoldChars', `an integer from 0 to ${MAX_RESPONSE_HOLD_CHARS}`);
+  }
+  const detectors = stringArray(raw, 'detectors');
+  for (const name of detectors) if (!DETECTOR_NAME.test(name)) fail('detectors', `detector names (${DETECTOR_NAME.source}), got '${name}'`);
   const limits = scoped<RateLimit>(raw, 'limits', LIMIT_NUMBERS);
   const budgets = scoped<Budget>(raw, 'budgets', BUDGET_NUMBERS);
   for (const entry of limits) Object.freeze(entry);
   for (const entry of budgets) Object.freeze(entry);
-  const caller: Pick<RequestDecision, 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses'> = {
+  const caller: Pick<RequestDecision, CallerFields> = {
     limits: Object.freeze(limits) as RateLimit[],
     budgets: Object.freeze(budgets) as Budget[],
     redact: Object.freeze(piiClasses(raw, 'redact')) as PiiClass[],
     pseudonymize: raw.pseudonymize === true,
     // Absent means inspect: a policy that does not say gets every answer judged.
     inspectResponses: raw.inspectResponses !== false,
+    responseHoldChars: hold as number,
+    detectors: Object.freeze(detectors) as string[],
   };
   if (allowedModels !== undefined) caller.allowedModels = Object.freeze(allowedModels) as string[];
   if (maxTokens !== undefined && maxTokens !== null) caller.maxTokens = maxTokens as number;

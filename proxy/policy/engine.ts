@@ -45,6 +45,7 @@ const PROBE_INPUT: RequestPolicyInput = {
   usage: {},
   time: { now_ns: 0 },
   context: { agent_depth: 0 },
+  signals: {},
 };
 
 export class PolicyEngine {
@@ -112,6 +113,8 @@ export class PolicyEngine {
       redact: caller.redact,
       pseudonymize: caller.pseudonymize,
       inspectResponses: caller.inspectResponses,
+      responseHoldChars: caller.responseHoldChars,
+      detectors: caller.detectors,
     };
     if (verdict.code !== undefined) decision.code = verdict.code;
     if (caller.allowedModels !== undefined) decision.allowedModels = caller.allowedModels;
@@ -119,7 +122,8 @@ export class PolicyEngine {
     return decision;
   }
 
-  private callerOf(principal: PolicyPrincipal): CallerDecision {
+  /** The caller's part of the decision (memoized), e.g. to know which detectors to ask before the verdict. */
+  callerOf(principal: PolicyPrincipal): CallerDecision {
     const key = principalKey(principal);
     const memoized = this.callers.get(key);
     if (memoized !== undefined) return memoized;

@@ -5,6 +5,7 @@
  */
 import { textOf, type ChatRequest, type ChatResponse } from '../canonical.js';
 import type { ScopeKind } from './decision.js';
+import { normalizeText } from './normalize.js';
 
 /** Who is calling. Empty or absent fields mean the scope does not apply. */
 export interface PolicyPrincipal {
@@ -19,16 +20,17 @@ export interface PolicyPrincipal {
 export interface PolicyMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   /**
-   * The message's text parts joined; images are left out. Present for the roles in
-   * TEXT_ROLES only (what the caller and its tools supply): the system prompt and
-   * earlier answers are not sent, which keeps the input, and the work of parsing it
-   * on every request, small.
+   * Who wrote the message: `caller` (the client sent it: every turn of its
+   * request, system and assistant turns included, since a client can write a
+   * fake assistant turn or its own system prompt) or `registry` (a system prompt
+   * the gateway's prompt registry rendered).
    */
-  text?: string;
+  source: 'caller' | 'registry';
+  /** The message's text parts joined; images are left out. */
+  text: string;
+  /** `text` normalized for matching (normalize.ts): what rules should match. */
+  normalized: string;
 }
-
-/** The roles whose text the request policy receives. */
-export const TEXT_ROLES: ReadonlySet<PolicyMessage['role']> = new Set(['user', 'tool']);
 
 /** The caller's counters in one scope, as the limit store last saw them. */
 export interface ScopeUsage {
@@ -61,6 +63,20 @@ export interface RequestPolicyInput {
   usage: Partial<Record<ScopeKind, ScopeUsage>>;
   time: { now_ns: number };
   context: PolicyContext;
+  /** Scores of the detectors the caller decision asked for (detectors.ts), by detector name. */
+  signals: Record<string, DetectorSignal>;
+}
+
+/** One detector's answer for this request, as the policy sees it. */
+export interface DetectorSignal {
+  /** False when the detector failed or timed out (`error` says which); the policy chooses to fail open or closed. */
+  ok: boolean;
+  /** The highest score, 0..1. */
+  score?: number;
+  /** Scores by label (e.g. `injection`, `jailbreak`, or Presidio's entity types). */
+  labels?: Record<string, number>;
+  error?: 'timeout' | 'unavailable' | 'bad_response';
+  latency_ms: number;
 }
 
 export interface PolicyToolCall {
@@ -72,7 +88,8 @@ export interface PolicyToolCall {
 export interface ResponsePolicyInput {
   principal: PolicyPrincipal;
   request: { model: string };
-  response: { text: string; tool_calls: PolicyToolCall[] };
+  /** `normalized`: `text` normalized for matching (normalize.ts). */
+  response: { text: string; normalized: string; tool_calls: PolicyToolCall[] };
   /** False while evaluating a window of a stream that has not ended. */
   final: boolean;
 }
@@ -82,6 +99,7 @@ export interface RequestInputParts {
   request: ChatRequest;
   usage?: Partial<Record<ScopeKind, ScopeUsage>>;
   context?: PolicyContext;
+  signals?: Record<string, DetectorSignal>;
   /** Defaults to the current time. */
   nowMs?: number;
 }
@@ -92,7 +110,13 @@ export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput
   const messages: PolicyMessage[] = new Array(request.messages.length);
   for (let i = 0; i < request.messages.length; i++) {
     const message = request.messages[i]!;
-    messages[i] = TEXT_ROLES.has(message.role) ? { role: message.role, text: textOf(message.content) } : { role: message.role };
+    const text = textOf(message.content);
+    messages[i] = {
+      role: message.role,
+      source: message.role === 'system' && message.source === 'registry' ? 'registry' : 'caller',
+      text,
+      normalized: normalizeText(text),
+    };
   }
   const tools = request.tools === undefined ? [] : request.tools.map((tool) => tool.name);
   return {
@@ -101,6 +125,7 @@ export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput
     usage: parts.usage ?? {},
     time: { now_ns: (parts.nowMs ?? Date.now()) * 1e6 },
     context: parts.context ?? { agent_depth: 0 },
+    signals: parts.signals ?? {},
   };
 }
 
@@ -111,6 +136,7 @@ export function responsePolicyInput(principal: PolicyPrincipal, model: string, r
     request: { model },
     response: {
       text: textOf(response.content),
+      normalized: normalizeText(textOf(response.content)),
       tool_calls: response.toolCalls.map((call) => ({ name: call.name, arguments: call.arguments })),
     },
     final: true,

@@ -1,50 +1,65 @@
 /**
- * Streaming guardrail: runs the response policy on a sliding window of a streamed
- * answer, never holding more than a few window lengths of text.
+ * Streaming guardrail: runs the response policy on a streamed answer, never
+ * holding more than a few window lengths of text. Two modes, chosen per caller
+ * by the policy (`responseHoldChars` in the caller decision):
  *
- * The window is the last `windowChars` characters. The policy is evaluated once at
- * least `everyChars` new characters arrived, or at a sentence end (. ! ? newline)
- * once `minChars` new characters arrived, and always at `finish()`. Any phrase up
- * to `windowChars - everyChars` characters long is therefore seen whole by at
- * least one evaluation, however the stream splits it (the defaults allow 320).
- * A window that does not start at the beginning of the answer is prefixed with
- * "…", so patterns anchored at the start of the text do not fire on a cut.
+ * Hold (holdChars > 0, the default for callers whose answers are judged): text
+ * reaches the client only after it was judged. Deltas are held until a sentence
+ * ends (. ! ? or a line break, followed by whitespace), then the sentence is
+ * judged together with the text before it (the last `windowChars` characters) and
+ * released, or, on a violation, withheld: the caller ends the stream with the
+ * wire's error event, and no part of the offending sentence has been sent. A
+ * sentence longer than `holdChars` is judged and released except its last
+ * `keepChars` characters, which stay held, so a phrase of up to `keepChars`
+ * characters is never half-sent. Cost: the first token waits for the first
+ * sentence, and each sentence for the next delta.
  *
- * With `eachDelta`, every delta is also judged at once, together with the start
- * of the sentence it continues (at most `windowChars`), so a sentence-sized
- * violation is caught on the delta that completes it, before that delta is
- * forwarded: the client never receives the offending phrase whole. This costs one
- * short evaluation per delta; without it, text up to the next evaluation point
- * reaches the client before it is judged.
+ * Pass-through (holdChars = 0): every delta is forwarded at once, judged with the
+ * start of its sentence; the window is also judged every `everyChars` new
+ * characters and at sentence ends. A violation is caught on the delta that
+ * completes it, but the earlier part of that sentence has already been sent.
  *
- * Text already forwarded before a violation is detected has been seen by the
- * client; the caller ends the stream with an error event carrying the decision.
+ * Every window the policy sees is normalized (normalize.ts) into
+ * `response.normalized`. A window that does not start at the beginning of the
+ * answer is prefixed with "… ", so patterns anchored at the start do not fire on a cut.
  */
 import type { ResponseDecision } from './decision.js';
 import type { PolicyEngine } from './engine.js';
 import type { PolicyPrincipal, PolicyToolCall, ResponsePolicyInput } from './input.js';
+import { normalizeText } from './normalize.js';
 
 export interface StreamGuardOptions {
-  /** Characters the policy sees per evaluation. Default 512. */
+  /** Hold text until judged, up to this many characters of an unfinished sentence; 0 forwards at once. Default 0. */
+  holdChars?: number;
+  /** Of a sentence longer than holdChars, keep this tail held. Default 240 (min(240, holdChars/2)). */
+  keepChars?: number;
+  /** Characters the policy sees per evaluation (more when a held sentence is longer). Default 512. */
   windowChars?: number;
-  /** Evaluate at least every this many new characters. Default 192. */
+  /** Pass-through: evaluate at least every this many new characters. Default 192. */
   everyChars?: number;
-  /** At a sentence end, evaluate when at least this many characters are new. Default 24. */
+  /** Pass-through: at a sentence end, evaluate when at least this many characters are new. Default 24. */
   minChars?: number;
-  /** Also judge every delta with its sentence so far (see the file comment). Default false. */
-  eachDelta?: boolean;
 }
+
+/** What to do after a delta: send `release` (possibly ''), or end the stream with `blocked`. */
+export type GuardStep = { release: string; blocked?: undefined } | { release: ''; blocked: ResponseDecision };
 
 const SENTENCE_END = /[.!?\n]/;
 const CUT_MARK = '… ';
+const NONE: GuardStep = { release: '' };
 
 export class StreamGuard {
+  private readonly holdChars: number;
+  private readonly keepChars: number;
   private readonly windowChars: number;
   private readonly everyChars: number;
   private readonly minChars: number;
-  private readonly eachDelta: boolean;
   private readonly input: ResponsePolicyInput;
-  private text = '';
+  /** Hold mode: text received, not yet sent. */
+  private held = '';
+  /** The last windowChars characters already judged (and, in hold mode, sent): the context of the next window. */
+  private seen = '';
+  /** Whether text before `seen` was dropped (the window does not start at the answer's start). */
   private cut = false;
   private pending = 0;
   private blocked: ResponseDecision | undefined;
@@ -58,11 +73,12 @@ export class StreamGuard {
     model: string,
     options: StreamGuardOptions = {},
   ) {
+    this.holdChars = Math.max(0, options.holdChars ?? 0);
+    this.keepChars = Math.min(options.keepChars ?? 240, Math.floor(this.holdChars / 2));
     this.windowChars = options.windowChars ?? 512;
     this.everyChars = Math.min(options.everyChars ?? 192, this.windowChars);
     this.minChars = options.minChars ?? 24;
-    this.eachDelta = options.eachDelta ?? false;
-    this.input = { principal, request: { model }, response: { text: '', tool_calls: [] }, final: false };
+    this.input = { principal, request: { model }, response: { text: '', normalized: '', tool_calls: [] }, final: false };
   }
 
   /** The first blocking decision, once there is one. */
@@ -70,73 +86,151 @@ export class StreamGuard {
     return this.blocked;
   }
 
-  /**
-   * Adds a text delta. Returns the blocking decision when this delta (or an
-   * earlier one) completed a violation, else undefined: forward the delta.
-   * Throws GatehouseError('policy_error') when the policy fails (fail closed).
-   */
-  push(delta: string): ResponseDecision | undefined {
-    if (this.blocked !== undefined) return this.blocked;
-    if (delta.length > this.everyChars) return this.pushInSteps(delta);
-    this.text += delta;
-    this.pending += delta.length;
-    if (this.text.length > 2 * this.windowChars) {
-      this.text = this.text.slice(-this.windowChars);
-      this.cut = true;
-    }
-    const due =
-      this.pending >= this.everyChars || (this.pending >= this.minChars && SENTENCE_END.test(delta));
-    if (!due && !this.eachDelta) return undefined;
-    const decision = due ? this.evaluate(false, undefined) : this.evaluateSentence(delta.length);
-    return decision.action === 'block' ? (this.blocked = decision) : undefined;
+  /** Text held back, not yet judged or sent (hold mode). */
+  get holding(): number {
+    return this.held.length;
   }
 
   /**
-   * Judges the latest delta with the part of its sentence that came before it: the
-   * text from the last sentence end before the delta (looking back at most
-   * windowChars), so the window starts at a real sentence start, or with "…" when
-   * the sentence is longer than that.
+   * Adds a text delta. Returns the text that may be sent now, or the blocking
+   * decision. Throws GatehouseError('policy_error') when the policy fails (fail closed).
    */
+  push(delta: string): GuardStep {
+    if (this.blocked !== undefined) return { release: '', blocked: this.blocked };
+    if (this.holdChars > 0) return this.hold(delta);
+    if (delta.length > this.everyChars) return this.passInSteps(delta);
+    return this.pass(delta);
+  }
+
+  /** At a boundary that is not text (a tool call starts): judges and releases everything held. */
+  flush(): GuardStep {
+    if (this.blocked !== undefined) return { release: '', blocked: this.blocked };
+    if (this.held === '') return NONE;
+    return this.judgeAndRelease(this.held.length, false, undefined);
+  }
+
+  /**
+   * The final decision at the end of the stream, over the last window and the
+   * assembled tool calls (`final: true`), with the text still held. Returns the
+   * earlier violation if any.
+   */
+  finish(toolCalls: PolicyToolCall[] = []): { release: string; decision: ResponseDecision } {
+    if (this.blocked !== undefined) return { release: '', decision: this.blocked };
+    const held = this.held;
+    const decision = this.judge(held, true, toolCalls);
+    if (decision.action === 'block') {
+      this.blocked = decision;
+      return { release: '', decision };
+    }
+    this.released(held);
+    return { release: held, decision };
+  }
+
+  // ---- hold mode ----
+
+  private hold(delta: string): GuardStep {
+    this.held += delta;
+    let out = '';
+    // Release through the last finished sentence: a terminator followed by whitespace we have already seen.
+    let end = -1;
+    for (let i = this.held.length - 2; i >= 0; i--) {
+      if (SENTENCE_END.test(this.held[i]!) && /\s/.test(this.held[i + 1]!)) {
+        end = i + 1;
+        break;
+      }
+    }
+    if (end > 0) {
+      const step = this.judgeAndRelease(end, false, undefined);
+      if (step.blocked) return step;
+      out += step.release;
+    }
+    while (this.held.length > this.holdChars) {
+      const step = this.judgeAndRelease(this.held.length - this.keepChars, false, undefined, this.held.length);
+      if (step.blocked) return step;
+      out += step.release;
+    }
+    return { release: out };
+  }
+
+  /** Judges the first `judged` (default `length`) held characters with their context, and releases the first `length`. */
+  private judgeAndRelease(length: number, final: boolean, toolCalls: PolicyToolCall[] | undefined, judged = length): GuardStep {
+    const decision = this.judge(this.held.slice(0, judged), final, toolCalls);
+    if (decision.action === 'block') {
+      this.blocked = decision;
+      return { release: '', blocked: decision };
+    }
+    const release = this.held.slice(0, length);
+    this.held = this.held.slice(length);
+    this.released(release);
+    return { release };
+  }
+
+  /** Judges `text` after the context already seen. */
+  private judge(text: string, final: boolean, toolCalls: PolicyToolCall[] | undefined): ResponseDecision {
+    const room = Math.max(0, this.windowChars - text.length);
+    const context = room >= this.seen.length ? this.seen : this.seen.slice(this.seen.length - room);
+    const cut = this.cut || context.length < this.seen.length;
+    return this.evaluate((cut ? CUT_MARK : '') + context + text, final, toolCalls);
+  }
+
+  private released(text: string): void {
+    this.seen += text;
+    if (this.seen.length > this.windowChars) {
+      this.seen = this.seen.slice(-this.windowChars);
+      this.cut = true;
+    }
+  }
+
+  // ---- pass-through mode ----
+
+  private pass(delta: string): GuardStep {
+    this.seen += delta;
+    this.pending += delta.length;
+    if (this.seen.length > 2 * this.windowChars) {
+      this.seen = this.seen.slice(-this.windowChars);
+      this.cut = true;
+    }
+    const due = this.pending >= this.everyChars || (this.pending >= this.minChars && SENTENCE_END.test(delta));
+    const decision = due ? this.evaluateWindow() : this.evaluateSentence(delta.length);
+    if (decision.action === 'block') {
+      this.blocked = decision;
+      return { release: '', blocked: decision };
+    }
+    return { release: delta };
+  }
+
+  /** A delta longer than everyChars is judged in steps, so no part of it escapes every window. */
+  private passInSteps(delta: string): GuardStep {
+    for (let start = 0; start < delta.length; start += this.everyChars) {
+      const step = this.pass(delta.slice(start, start + this.everyChars));
+      if (step.blocked) return step;
+    }
+    return { release: delta };
+  }
+
+  /** The latest delta with the part of its sentence that came before it (at most windowChars back). */
   private evaluateSentence(deltaLength: number): ResponseDecision {
-    const text = this.text;
+    const text = this.seen;
     const floor = Math.max(0, text.length - this.windowChars);
     let start = text.length - deltaLength;
     while (start > floor && !SENTENCE_END.test(text[start - 1]!)) start--;
     const cut = start > 0 && !SENTENCE_END.test(text[start - 1]!);
     const sentence = text.slice(start).trimStart();
-    this.input.response.text = cut ? CUT_MARK + sentence : sentence;
-    this.input.final = false;
-    this.evaluations++;
-    return this.engine.evaluateResponse(this.input);
+    return this.evaluate(cut ? CUT_MARK + sentence : sentence, false, undefined);
   }
 
-  /** A delta longer than everyChars is judged in steps, so no part of it escapes every window. */
-  private pushInSteps(delta: string): ResponseDecision | undefined {
-    for (let start = 0; start < delta.length; start += this.everyChars) {
-      const blocked = this.push(delta.slice(start, start + this.everyChars));
-      if (blocked !== undefined) return blocked;
-    }
-    return undefined;
+  private evaluateWindow(): ResponseDecision {
+    const long = this.seen.length > this.windowChars;
+    const window = long ? this.seen.slice(-this.windowChars) : this.seen;
+    this.pending = 0;
+    return this.evaluate(this.cut || long ? CUT_MARK + window : window, false, undefined);
   }
 
-  /**
-   * The final decision at the end of the stream, over the last window and the
-   * assembled tool calls (`final: true`). Returns the earlier violation if any.
-   */
-  finish(toolCalls: PolicyToolCall[] = []): ResponseDecision {
-    if (this.blocked !== undefined) return this.blocked;
-    const decision = this.evaluate(true, toolCalls);
-    if (decision.action === 'block') this.blocked = decision;
-    return decision;
-  }
-
-  private evaluate(final: boolean, toolCalls: PolicyToolCall[] | undefined): ResponseDecision {
-    const long = this.text.length > this.windowChars;
-    const window = long ? this.text.slice(-this.windowChars) : this.text;
-    this.input.response.text = this.cut || long ? CUT_MARK + window : window;
+  private evaluate(text: string, final: boolean, toolCalls: PolicyToolCall[] | undefined): ResponseDecision {
+    this.input.response.text = text;
+    this.input.response.normalized = normalizeText(text);
     if (toolCalls !== undefined) this.input.response.tool_calls = toolCalls;
     this.input.final = final;
-    this.pending = 0;
     this.evaluations++;
     return this.engine.evaluateResponse(this.input);
   }

@@ -101,6 +101,8 @@ export const A = {
   responsePolicyDecision: 'gatehouse.policy.response_decision',
   redactedClasses: 'gatehouse.redaction.classes',
   limitScope: 'gatehouse.limit.scope',
+  /** JSON array of the detectors asked for this request: [{name, ok, score, error, ms}]. */
+  detectors: 'gatehouse.detectors',
   // Gatehouse: outcome
   outcome: 'gatehouse.outcome',
   errorCode: 'gatehouse.error.code',
@@ -165,6 +167,7 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.responsePolicyDecision, type: 'string' },
   { name: A.redactedClasses, type: 'string[]' },
   { name: A.limitScope, type: 'string' },
+  { name: A.detectors, type: 'string' },
   { name: A.outcome, type: 'string' },
   { name: A.errorCode, type: 'string' },
   { name: A.httpStatus, type: 'int' },

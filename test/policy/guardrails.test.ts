@@ -43,15 +43,15 @@ describe('finance guardrail on a complete answer', () => {
   });
 });
 
-describe('StreamGuard', () => {
+describe('StreamGuard, pass-through (responseHoldChars 0)', () => {
   it.each([1, 3, 7, 16])('blocks a recommendation streamed in %i-character chunks (split mid-word)', (size) => {
     const guard = new StreamGuard(engine, advisor, 'gpt-4o');
     let blockedAt = -1;
     const parts = chunks(RECOMMENDATION, size);
     parts.forEach((part, i) => {
-      if (blockedAt < 0 && guard.push(part) !== undefined) blockedAt = i;
+      if (blockedAt < 0 && guard.push(part).blocked !== undefined) blockedAt = i;
     });
-    const final = guard.finish();
+    const final = guard.finish().decision;
     expect(final.action).toBe('block');
     expect(final.code).toBe('investment_recommendation');
     expect(guard.violation?.code).toBe('investment_recommendation');
@@ -62,41 +62,68 @@ describe('StreamGuard', () => {
   it('keeps a long benign stream flowing with a bounded number of evaluations', () => {
     const guard = new StreamGuard(engine, advisor, 'gpt-4o');
     const text = EDUCATION.repeat(40);
-    for (const part of chunks(text, 5)) expect(guard.push(part)).toBeUndefined();
-    expect(guard.finish().action).toBe('allow');
-    expect(guard.evaluations).toBeLessThan(text.length / 24);
+    for (const part of chunks(text, 5)) expect(guard.push(part)).toEqual({ release: part });
+    expect(guard.finish().decision.action).toBe('allow');
   });
 
   it('finds a recommendation deep in a long stream (not only in the first window)', () => {
     const guard = new StreamGuard(engine, advisor, 'gpt-4o', { windowChars: 256, everyChars: 96 });
     const text = EDUCATION.repeat(20) + 'You should buy 500 shares of NVDA. ' + EDUCATION;
     let blocked = false;
-    for (const part of chunks(text, 4)) blocked ||= guard.push(part) !== undefined;
+    for (const part of chunks(text, 4)) blocked ||= guard.push(part).blocked !== undefined;
     expect(blocked).toBe(true);
   });
 
   it('judges a single oversized delta in windows', () => {
     const guard = new StreamGuard(engine, advisor, 'gpt-4o', { windowChars: 256, everyChars: 96 });
     const text = 'You should buy 500 shares of NVDA. ' + EDUCATION.repeat(10);
-    expect(guard.push(text)?.code).toBe('investment_recommendation');
+    expect(guard.push(text).blocked?.code).toBe('investment_recommendation');
   });
 
   it('checks tool calls at finish', () => {
     const guard = new StreamGuard(engine, advisor, 'gpt-4o');
     guard.push('Sending the note now.');
     const final = guard.finish([{ name: 'send_email', arguments: '{"body":"you should sell 300 shares of ACME"}' }]);
-    expect(final.code).toBe('investment_recommendation');
+    expect(final.decision.code).toBe('investment_recommendation');
+  });
+});
+
+describe('StreamGuard, hold (responseHoldChars > 0)', () => {
+  /** Streams `text` in `size`-character deltas; returns what was released before a block, and the block. */
+  function stream(text: string, size: number, holdChars = 400): { sent: string; blocked: string | undefined } {
+    const guard = new StreamGuard(engine, advisor, 'gpt-4o', { holdChars });
+    let sent = '';
+    for (const part of chunks(text, size)) {
+      const step = guard.push(part);
+      if (step.blocked) return { sent, blocked: step.blocked.code };
+      sent += step.release;
+    }
+    const final = guard.finish();
+    if (final.decision.action === 'block') return { sent, blocked: final.decision.code };
+    return { sent: sent + final.release, blocked: undefined };
+  }
+
+  it.each([1, 2, 5, 13, 64])('never sends a fragment of the offending sentence (%i-character deltas)', (size) => {
+    const intro = 'Markets were volatile this week as rates moved. ';
+    const { sent, blocked } = stream(`${intro}NVDA is a strong buy right now. More text follows here.`, size);
+    expect(blocked).toBe('investment_recommendation');
+    expect(sent).toBe(intro.trimEnd());
   });
 
-  it('adds well under 1 ms to the first token', () => {
-    const samples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const guard = new StreamGuard(engine, advisor, 'gpt-4o');
-      const start = process.hrtime.bigint();
-      guard.push('Markets were volatile this week as rates moved.');
-      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  it('sends a benign answer whole, sentence by sentence', () => {
+    const text = EDUCATION.repeat(6);
+    const { sent, blocked } = stream(text, 7);
+    expect(blocked).toBeUndefined();
+    expect(sent).toBe(text);
+  });
+
+  it('holds at most holdChars of a sentence that never ends, keeping its tail until judged', () => {
+    const guard = new StreamGuard(engine, advisor, 'gpt-4o', { holdChars: 120 });
+    let sent = 0;
+    for (const part of chunks('word '.repeat(200), 10)) {
+      sent += guard.push(part).release.length;
+      expect(guard.holding).toBeLessThanOrEqual(120);
     }
-    samples.sort((a, b) => a - b);
-    expect(samples[Math.floor(samples.length / 2)]).toBeLessThan(1);
+    expect(sent).toBeGreaterThan(600);
   });
 });

@@ -2,6 +2,7 @@
  * Shared setup for the policy tests: the committed engine, request inputs, a
  * scratch copy of policies/, and the OPA CLI for the tests that need it.
  */
+import { normalizeText } from '../../proxy/policy/normalize.js';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,17 +43,23 @@ export function requestInput(
     usage: {},
     time: { now_ns: Date.now() * 1e6 },
     context: { agent_depth: 0 },
+    signals: {},
     ...overrides,
   };
 }
 
+/** A policy message as the proxy builds it: sent by the caller, with its normalized text. */
+export function message(role: PolicyMessage['role'], text: string, source: PolicyMessage['source'] = 'caller'): PolicyMessage {
+  return { role, source, text, normalized: normalizeText(text) };
+}
+
 export const benign: PolicyMessage[] = [
-  { role: 'system', text: 'You are a helpful assistant for wealth advisors. Answer concisely.' },
-  { role: 'user', text: 'Summarise the main drivers of bond yields this quarter.' },
+  message('system', 'You are a helpful assistant for wealth advisors. Answer concisely.'),
+  message('user', 'Summarise the main drivers of bond yields this quarter.'),
 ];
 
 export function responseInput(principal: PolicyPrincipal, text: string): ResponsePolicyInput {
-  return { principal, request: { model: 'gpt-4o' }, response: { text, tool_calls: [] }, final: true };
+  return { principal, request: { model: 'gpt-4o' }, response: { text, normalized: normalizeText(text), tool_calls: [] }, final: true };
 }
 
 /** A scratch copy of policies/ (sources, data, compiled; no build output), removed by the returned cleanup. */

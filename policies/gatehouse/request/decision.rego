@@ -44,6 +44,11 @@ default max_tokens := null
 
 max_tokens := generic.max_tokens
 
+# Streamed answers: characters of an unfinished sentence held until judged (0: forward at once).
+default response_hold_chars := 400
+
+response_hold_chars := tenant.setting("stream_hold_chars")
+
 annotations := object.union_n([
 	generic.annotations,
 	{"budget.near_limit": concat(",", scopes.near_budget) | count(scopes.near_budget) > 0},
@@ -70,6 +75,8 @@ caller := {
 	"allowedModels": allowed_models,
 	"maxTokens": max_tokens,
 	"inspectResponses": response.inspect,
+	"responseHoldChars": response_hold_chars,
+	"detectors": generic.detector_names,
 }
 
 verdict := {

@@ -7,11 +7,12 @@ decide(input_doc) := d if {
 	d := response.decision with input as input_doc with data.data as fixture.settings
 }
 
+# The must-block and must-allow answers are in the corpus (corpus_test.rego); these
+# inputs carry no normalized form, so they also check the lower(text) fallback.
 recommendations := [
 	"You should buy 500 shares of X.",
 	"I recommend selling your AAPL position.",
 	"Honestly, you should definitely sell your Tesla stock before earnings.",
-	"Based on your goals, I'd recommend buying NVDA now.",
 	"My recommendation is to purchase 1,000 units of the fund.",
 	"Here is the plan. Buy 200 shares at the open.",
 	"With these numbers, MSFT is a strong buy.",
