@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,7 +24,9 @@ func runMock(args []string) {
 	latency := fs.Duration("latency", 0, "delay before the answer (or the first chunk)")
 	chunks := fs.Int("chunks", 20, "content chunks per streamed answer")
 	interval := fs.Duration("chunk-interval", 5*time.Millisecond, "gap between streamed chunks")
+	sentences := fs.Bool("sentences", false, "stream prose in one-word chunks, a sentence every 8 words, instead of tok0 tok1 ...")
 	_ = fs.Parse(args)
+	words := strings.Fields("Markets moved on the rate news today. Bond yields rose across the curve again. Diversification spreads the risk across many holdings.")
 
 	whole := []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini-2024-07-18",` +
 		`"choices":[{"index":0,"message":{"role":"assistant","content":"Benchmarks measure what they measure; this answer is the same every time.","refusal":null},"logprobs":null,"finish_reason":"stop"}],` +
@@ -34,7 +37,11 @@ func runMock(args []string) {
 	frames := make([][]byte, 0, *chunks+2)
 	frames = append(frames, []byte(prefix+`{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`+"\n\n"))
 	for i := 0; i < *chunks; i++ {
-		frames = append(frames, []byte(fmt.Sprintf(`%s{"index":0,"delta":{"content":"tok%d "},"logprobs":null,"finish_reason":null}]}`+"\n\n", prefix, i)))
+		content := fmt.Sprintf("tok%d ", i)
+		if *sentences {
+			content = words[i%len(words)] + " "
+		}
+		frames = append(frames, []byte(fmt.Sprintf(`%s{"index":0,"delta":{"content":%q},"logprobs":null,"finish_reason":null}]}`+"\n\n", prefix, content)))
 	}
 	tail := []byte(prefix + `{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}` + "\n\n" +
 		prefix + `],"usage":{"prompt_tokens":24,"completion_tokens":` + strconv.Itoa(2*(*chunks)) + `,"total_tokens":` + strconv.Itoa(24+2*(*chunks)) + `}}` + "\n\n" +

@@ -68,6 +68,33 @@ problems contains sprintf("max_tokens must be a positive integer, not %v", [n]) 
 	not positive_integer(n)
 }
 
+problems contains sprintf("stream_hold_chars must be an integer from 0 to 16384, not %v", [n]) if {
+	some layer in layers
+	n := layer.stream_hold_chars
+	not hold_chars(n)
+}
+
+problems contains sprintf("detectors.%s: threshold must be a number from 0 to 1 and on_failure deny or allow", [name]) if {
+	some layer in layers
+	some name, settings in object.get(layer, "detectors", {})
+	not valid_detector(settings)
+}
+
+hold_chars(n) if {
+	is_number(n)
+	n >= 0
+	n <= 16384
+	round(n) == n
+}
+
+valid_detector(settings) if {
+	threshold := object.get(settings, "threshold", 0.5)
+	is_number(threshold)
+	threshold >= 0
+	threshold <= 1
+	object.get(settings, "on_failure", "deny") in {"deny", "allow"}
+}
+
 valid_number(fields, field, value) if {
 	field in fields
 	is_number(value)
@@ -96,9 +123,11 @@ test_checks_catch_a_typo if {
 		"tenants": {"t": {
 			"limits": {"user": {"requestPerMinute": 5}, "team": 10},
 			"pii": {"redact": ["emails"]},
+			"stream_hold_chars": -1,
+			"detectors": {"guard": {"threshold": 7, "on_failure": "maybe"}},
 		}},
 		"defaults": {},
 	}
 	ps := problems with data.data as bad
-	count(ps) == 3
+	count(ps) == 5
 }

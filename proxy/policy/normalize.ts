@@ -85,17 +85,32 @@ function isBase64Char(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
 }
 
-/** Runs of 24..8192 base64 characters (with their `=` padding), by a plain scan: a regex costs ~20 µs per KB of prose. */
+/**
+ * Runs of 24..8192 base64 characters (with their `=` padding). A run that long
+ * has no space in it, so only the space-separated tokens of 24 characters or
+ * more are scanned: on prose that is a few indexOf calls per KB (~2 µs), where a
+ * regex or a full character scan costs 7-20 µs.
+ */
 function* base64Runs(text: string): Generator<string> {
+  for (let start = 0; start < text.length;) {
+    const space = text.indexOf(' ', start);
+    const stop = space < 0 ? text.length : space;
+    if (stop - start >= BASE64_MIN) yield* runsIn(text, start, stop);
+    if (space < 0) break;
+    start = space + 1;
+  }
+}
+
+function* runsIn(text: string, from: number, to: number): Generator<string> {
   let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    if (i < text.length && isBase64Char(text.charCodeAt(i))) {
+  for (let i = from; i <= to; i++) {
+    if (i < to && isBase64Char(text.charCodeAt(i))) {
       if (start < 0) start = i;
       continue;
     }
     if (start >= 0) {
       let end = i;
-      while (end < text.length && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
+      while (end < to && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
       if (i - start >= BASE64_MIN && i - start <= BASE64_MAX) yield text.slice(start, end);
       start = -1;
     }
