@@ -6,10 +6,12 @@
  *  1. default-ignorable and format characters removed (zero-width space and
  *     joiner, soft hyphen, bidi controls, variation selectors: \p{DI} and \p{Cf});
  *  2. Unicode NFKC (fullwidth letters, ligatures, circled and styled forms);
- *  3. confusables mapped to their Latin skeleton with decancer, a maintained
- *     library covering the Unicode TR39 confusables and more (Cyrillic "В" -> "b",
- *     Greek "Ν" -> "n", mathematical letters); only for text that still has
- *     non-ASCII characters, so plain English pays nothing for it;
+ *  3. each remaining non-ASCII character folded to ASCII where it is a Latin
+ *     look-alike: accents stripped ("è" -> "e"), then the Unicode TR39
+ *     confusables table (unhomoglyph's copy of confusables.txt: Cyrillic "В" ->
+ *     "B", Greek "Ν" -> "N"), kept only when the result is ASCII; ASCII itself is
+ *     never remapped ("m" stays "m"), nor are Han, kana and Hangul, so that text
+ *     still reads as itself. Only text with non-ASCII characters pays for it;
  *  4. whitespace runs collapsed to one space; ticker-like tokens (2 to 5
  *     capital letters, not a common acronym) marked with `$` (`NVDA` -> `$nvda`),
  *     since case is about to go; then case folded (lower case);
@@ -21,7 +23,6 @@
  * tickers) or exact wording. A skeleton is for matching only: never show it.
  */
 import { createRequire } from 'node:module';
-import { log } from '../log.js';
 
 const IGNORABLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -35,9 +36,14 @@ const MAX_DECODED = 8;
 /** Texts longer than this are normalized in their first MAX_CHARS characters only (a rule's reach is a sentence or two). */
 export const MAX_NORMALIZED_CHARS = 262_144;
 
-type Cure = (input: string, options?: {
-  retainCapitalization?: boolean; retainEmojis?: boolean; retainChinese?: boolean; retainJapanese?: boolean; retainKorean?: boolean;
-}) => { toString(): string };
+/** Non-ASCII characters, one code point at a time. */
+const NON_ASCII_CHAR = /[^\x00-\x7f]/gu;
+const ASCII_ONLY = /^[\x00-\x7f]+$/;
+const MARKS = /\p{M}+/gu;
+/** Scripts with no Latin look-alikes worth folding: their text stays as it is. */
+const OWN_SCRIPTS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+/** Folded characters remembered, at most (the distinct non-ASCII characters real text uses are far fewer). */
+const MAX_FOLDED_CHARS = 65_536;
 
 /** All-caps words that are not tickers: left unmarked. */
 const NOT_TICKERS = new Set([
@@ -51,18 +57,26 @@ const NOT_TICKERS = new Set([
 /** 2 to 5 capitals standing alone: not inside markup (`<SYS>`, `[INST]`, `{{X}}`) or a longer word. */
 const TICKER_LIKE = /(?<![\w$<[{|/#\\])([A-Z]{2,5})(?![\w>\]}|])/g;
 
-let cure: Cure | null | undefined;
+/** TR39 confusable -> prototype, from unhomoglyph's data (every key is one code point). */
+let prototypes: Record<string, string> | undefined;
+const folded = new Map<string, string>();
 
-/** decancer, loaded on the first non-ASCII text; null when it cannot load (then steps 1, 2 and 4 still run). */
-function confusables(): Cure | null {
-  if (cure !== undefined) return cure;
-  try {
-    cure = createRequire(import.meta.url)('decancer') as Cure;
-  } catch (error) {
-    cure = null;
-    log.error('decancer (confusable mapping) could not load: guardrails match text without mapping look-alike letters', { error });
+/** One non-ASCII character as the ASCII it imitates, or itself. */
+function foldChar(char: string): string {
+  const known = folded.get(char);
+  if (known !== undefined) return known;
+  let out = char;
+  if (!OWN_SCRIPTS.test(char)) {
+    const bare = char.normalize('NFD').replace(MARKS, '');
+    if (bare.length > 0 && ASCII_ONLY.test(bare)) out = bare;
+    else {
+      prototypes ??= createRequire(import.meta.url)('unhomoglyph/data.json') as Record<string, string>;
+      const prototype = prototypes[char];
+      if (prototype !== undefined && ASCII_ONLY.test(prototype)) out = prototype;
+    }
   }
-  return cure;
+  if (folded.size < MAX_FOLDED_CHARS) folded.set(char, out);
+  return out;
 }
 
 /** Steps 1 to 4 of the module comment. */
@@ -70,11 +84,7 @@ function fold(text: string): string {
   let out = text;
   if (NON_ASCII.test(out)) {
     out = out.replace(IGNORABLE, '').normalize('NFKC');
-    if (NON_ASCII.test(out)) {
-      const map = confusables();
-      // Scripts with no Latin look-alikes stay as they are, so their text still reads as itself.
-      if (map) out = map(out, { retainCapitalization: true, retainEmojis: true, retainChinese: true, retainJapanese: true, retainKorean: true }).toString();
-    }
+    if (NON_ASCII.test(out)) out = out.replace(NON_ASCII_CHAR, foldChar);
   }
   out = out.replace(WHITESPACE, ' ').trim();
   if (/[A-Z]{2}/.test(out)) out = out.replace(TICKER_LIKE, (word: string) => (NOT_TICKERS.has(word) ? word : `$${word}`));
