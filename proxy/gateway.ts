@@ -76,7 +76,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     startedAt: Date.now(),
   };
   const server = createGatewayServer({ deps, telemetry, ready: () => ready });
-  await listen(server, options.port ?? config.server.port, options.host ?? config.server.host);
+  /** Everything but the server: providers, detectors, enforcement, telemetry and the audit spool. */
+  const release = async (): Promise<void> => {
+    await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
+    await detectors.close();
+    await enforcement.shutdown();
+    await telemetry.shutdown();
+    await audit?.shutdown();
+  };
+  try {
+    await listen(server, options.port ?? config.server.port, options.host ?? config.server.host);
+  } catch (error) {
+    // E.g. the port is taken: let go of everything started above, so the process can exit.
+    await release();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   ready = true;
@@ -94,11 +108,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       (stopping ??= (async () => {
         ready = false;
         await closeServer(server);
-        await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
-        await detectors.close();
-        await enforcement.shutdown();
-        await telemetry.shutdown();
-        await audit?.shutdown();
+        await release();
       })()),
   };
 }

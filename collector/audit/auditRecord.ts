@@ -5,8 +5,8 @@
  * export or shortly before it (see AttemptBuffer).
  */
 import { decimalTextOf, formatUnits, parseDecimal, roundDecimal } from '../../proxy/cost/money.js';
-import { AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
-import { AUDIT_COLUMNS, type AuditColumn, type AuditRecord, type RecordValue } from './columns.js';
+import { A, AUDIT_MARKER } from '../../proxy/telemetry/attributes.js';
+import { AUDIT_COLUMNS, columnFor, type AuditColumn, type AuditRecord, type RecordValue } from './columns.js';
 import { CANONICAL_KEYS, canonicalIndex, type RecordValues } from './hashChain.js';
 import type { AttributeValue, ReceivedSpan } from '../otlp/spans.js';
 
@@ -45,14 +45,28 @@ export function micros(unixNano: bigint): number {
   return Number(unixNano / 1000n);
 }
 
+/**
+ * Token counts above this are not counts (no model reads a billion tokens in one
+ * request) and are stored as NULL, so that no sum of them in cost_rollups can
+ * overflow its BIGINT.
+ */
+export const MAX_TOKENS = 1_000_000_000;
+const TOKEN_COLUMNS = new Set([
+  A.requestMaxTokens, A.inputTokens, A.outputTokens, A.cacheReadTokens, A.cacheWriteTokens,
+].map((attribute) => columnFor(attribute)));
+
+/** Amounts are below 10^15 USD in absolute value (10^27 units of 10^-12): any sum cost_rollups keeps fits DECIMAL(38,12). */
+const MAX_AMOUNT_UNITS = 10n ** 27n;
+
 function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue {
   if (v === undefined || v === null) return null;
   switch (column.type) {
     case 'VARCHAR':
       return typeof v === 'string' ? wellFormed(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
     case 'BIGINT': {
-      const n = typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' ? Number(v) : NaN;
-      return Number.isSafeInteger(n) ? n : null;
+      const n = typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && INTEGER.test(v) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n)) return null;
+      return TOKEN_COLUMNS.has(column.name) && (n < 0 || n > MAX_TOKENS) ? null : n;
     }
     case 'DOUBLE': {
       const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
@@ -76,11 +90,13 @@ function coerce(column: AuditColumn, v: AttributeValue | undefined): RecordValue
  * an amount (null). A binary float (an older or foreign writer) is taken at its
  * shortest decimal digits, rounded half to even to 12 places.
  */
+const INTEGER = /^-?\d+$/;
+
 function exactAmount(v: AttributeValue): string | null {
   let units: bigint | undefined;
   if (typeof v === 'string') units = parseDecimal(v.trim());
   else if (typeof v === 'number' && Number.isFinite(v)) units = roundDecimal(decimalTextOf(v));
-  if (units === undefined || units >= 10n ** 38n || units <= -(10n ** 38n)) return null;
+  if (units === undefined || units >= MAX_AMOUNT_UNITS || units <= -MAX_AMOUNT_UNITS) return null;
   return formatUnits(units);
 }
 

@@ -63,6 +63,9 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
 }
 
+/** An Ed25519 signature (64 bytes) in standard padded base64, and nothing else. */
+const SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
+
 /** The exact bytes a checkpoint signature covers. */
 export function checkpointMessage(c: Pick<Checkpoint, 'chain_id' | 'seq' | 'hash' | 'time'>): Buffer {
   const text = canonicalize({ chain_id: c.chain_id, seq: c.seq, hash: c.hash, time: c.time });
@@ -77,7 +80,7 @@ export function signCheckpoint(key: SigningKey, chainId: string, seq: number, ha
 
 /** True when `signature` is a valid Ed25519 signature by `publicKeyPem` over the checkpoint. */
 export function checkpointSignatureValid(c: Checkpoint, publicKeyPem: string): boolean {
-  if (c.signature === '') return false;
+  if (typeof c.signature !== 'string' || !SIGNATURE_BASE64.test(c.signature)) return false;
   try {
     return verify(null, checkpointMessage(c), createPublicKey(publicKeyPem), Buffer.from(c.signature, 'base64'));
   } catch {
@@ -105,7 +108,7 @@ export function signManifest(key: SigningKey, manifest: object): ManifestSignatu
 }
 
 export function manifestSignatureValid(manifest: object, signature: ManifestSignature, publicKeyPem: string): boolean {
-  if (typeof signature.value !== 'string' || signature.value === '') return false;
+  if (typeof signature.value !== 'string' || !SIGNATURE_BASE64.test(signature.value)) return false;
   try {
     return verify(null, manifestMessage(manifest), createPublicKey(publicKeyPem), Buffer.from(signature.value, 'base64'));
   } catch {

@@ -4,14 +4,16 @@
  * to fill the table and the verifiers use to check an exported tool_calls file
  * against the records: parse the column as a JSON array; element i gives row
  * `position` = i, with `call_id` = its "id", `name` = its "name", and
- * `arguments` = its "arguments", each only when it is a JSON string (else NULL).
- * A value that is not a JSON array gives no rows.
+ * `arguments` = its "arguments", each only when it is a JSON string (else NULL),
+ * with any lone surrogate (a JSON escape such as "\ud800") replaced by U+FFFD,
+ * as storage holds it. A value that is not a JSON array gives no rows.
  */
+import { wellFormed } from './auditRecord.js';
 
 export interface ToolCall { id: string | null; name: string | null; arguments: string | null }
 
 function text(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
+  return typeof v === 'string' ? wellFormed(v) : null;
 }
 
 export function toolCallsOf(raw: unknown): ToolCall[] {

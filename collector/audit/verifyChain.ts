@@ -124,7 +124,7 @@ export async function verifyChain(batches: AsyncIterable<ChainRow[]>, ctx: Verif
     }
   }
 
-  const checkpointFailure = checkCheckpoints(ctx, report, hashesAtCheckpoints);
+  const checkpointFailure = checkCheckpoints(ctx, report, hashesAtCheckpoints, rowFailure === undefined);
   const failures = [rowFailure, checkpointFailure].filter((f): f is Failure => f !== undefined).sort((a, b) => a.seq - b.seq);
   if (failures[0] === undefined && ctx.requireSignedEnd && report.lastSeq !== undefined && !checkpointSeqs.has(report.lastSeq)) {
     failures.push({ seq: report.lastSeq, reason: 'missing_signature', detail: 'the last row is not covered by a signed checkpoint' });
@@ -134,7 +134,8 @@ export async function verifyChain(batches: AsyncIterable<ChainRow[]>, ctx: Verif
   return report;
 }
 
-function checkCheckpoints(ctx: VerifyContext, report: VerifyReport, hashes: Map<number, string>): Failure | undefined {
+/** `complete`: every row was read (a row failure stops the scan, and then the chain's end is unknown). */
+function checkCheckpoints(ctx: VerifyContext, report: VerifyReport, hashes: Map<number, string>, complete: boolean): Failure | undefined {
   let lastSigned = 0;
   const sorted = [...ctx.checkpoints].sort((a, b) => a.seq - b.seq);
   for (const c of sorted) {
@@ -144,7 +145,7 @@ function checkCheckpoints(ctx: VerifyContext, report: VerifyReport, hashes: Map<
     if (key === undefined) return { seq: c.seq, reason: 'unknown_key', detail: `checkpoint signed by unknown key ${c.key_id}` };
     if (!checkpointSignatureValid(c, key)) return { seq: c.seq, reason: 'bad_signature', detail: 'checkpoint signature is invalid (forged or edited checkpoint)' };
     if (report.lastSeq === undefined || c.seq > report.lastSeq) {
-      if (ctx.acceptAnyStart) continue;
+      if (ctx.acceptAnyStart || !complete) continue;
       return { seq: (report.lastSeq ?? 0) + 1, reason: 'missing', detail: `a checkpoint signs seq ${c.seq}, but the chain ends at seq ${report.lastSeq ?? 0}` };
     }
     const h = hashes.get(c.seq);

@@ -17,11 +17,16 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
-/** `YYYY-MM-DD` (UTC midnight) or any ISO 8601 date-time. */
+/** Times the store, exports and manifests can hold (RFC 3339 years 0001 to 9999). */
+const YEAR_1 = new Date('0001-01-01T00:00:00Z').getTime();
+const YEAR_10000 = new Date('+010000-01-01T00:00:00Z').getTime();
+
+/** `YYYY-MM-DD` (UTC midnight) or any ISO 8601 date-time, in the years 0001 to 9999. */
 export function parseTime(value: string | undefined, flag: string, fallback: Date): Date {
   if (value === undefined) return fallback;
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime())) throw new UsageError(`${flag}: '${value}' is not a date (use YYYY-MM-DD or ISO 8601)`);
+  if (date.getTime() < YEAR_1 || date.getTime() >= YEAR_10000) throw new UsageError(`${flag}: '${value}' is outside the years 0001 to 9999`);
   return date;
 }
 

@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashKey } from '../../proxy/identity/keyHash.js';
-import { generateIngestKey, ingestKeysPath, readIngestKeys, writeIngestKeys } from '../otlp/ingestKeys.js';
+import { generateIngestKey, INGEST_KEY_ID_RULE, ingestKeysPath, readIngestKeys, validIngestKeyId, writeIngestKeys } from '../otlp/ingestKeys.js';
 import { parse, UsageError } from './arguments.js';
 import { storeLocation, type CommandIO } from './commandIO.js';
 
@@ -22,6 +22,7 @@ export async function ingestKeysCommand(argv: string[], io: CommandIO): Promise<
     case 'create': {
       const id = values.id;
       if (id === undefined) throw new UsageError(`--id is required\n${USAGE}`);
+      if (!validIngestKeyId(id)) throw new UsageError(`--id '${id}': expected ${INGEST_KEY_ID_RULE}`);
       if (keys.some((k) => k.id === id)) throw new UsageError(`an ingest key with id '${id}' exists; revoke it first, or pick another id (rotation: create '${id}-2', move the replica, revoke '${id}')`);
       const key = generateIngestKey();
       await mkdir(dirname(file), { recursive: true, mode: 0o700 });

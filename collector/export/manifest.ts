@@ -43,6 +43,20 @@ export interface Manifest {
 /** A manifest that cannot be read or is not one: verification fails at once, naming the file. */
 export class UnreadableManifest extends Error {}
 
+/** A manifest nests 3 levels; past this it is not one (and the Python verifier's parser would give up). */
+export const MAX_MANIFEST_DEPTH = 32;
+
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export async function readManifest(dir: string): Promise<Manifest> {
   let parsed: Manifest;
   try {
@@ -50,6 +64,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch (error) {
     throw new UnreadableManifest(`${MANIFEST_FILE} cannot be read as JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+  if (deeperThan(parsed, MAX_MANIFEST_DEPTH)) throw new UnreadableManifest(`${MANIFEST_FILE} nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
   if (parsed === null || typeof parsed !== 'object' || parsed.format !== 'gatehouse-audit-export' || parsed.version !== 1 || !Array.isArray(parsed.files)) {
     throw new UnreadableManifest(`${MANIFEST_FILE} is not a Gatehouse audit export manifest (format gatehouse-audit-export, version 1)`);
   }
@@ -62,8 +77,10 @@ export async function checkFiles(dir: string, manifest: Manifest, hashFile: (pat
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   const present = new Set<string>();
   for (const e of entries) {
-    if (!e.isFile()) continue;
     const path = relative(dir, join(e.parentPath, e.name)).split('\\').join('/');
+    if (e.isDirectory()) continue;
+    // A symbolic link (to a file or a directory), socket or device is not part of an export.
+    if (!e.isFile()) return { seq: manifest.first_seq ?? 0, reason: 'file_mismatch', detail: `${path} is not a regular file` };
     present.add(path);
     sizes.set(path, (await stat(join(e.parentPath, e.name))).size);
   }

@@ -17,6 +17,12 @@ import { log } from '../../proxy/log.js';
 
 export const INGEST_KEYS_FILE = 'ingest-keys.json';
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const INGEST_KEY_ID_RULE = '1 to 128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit';
+
+/** Whether `id` may name an ingest key (it becomes the records' `gateway_instance`). */
+export function validIngestKeyId(id: string): boolean {
+  return ID.test(id);
+}
 
 export interface IngestKeyEntry {
   id: string;
@@ -56,7 +62,7 @@ export function parseIngestKeys(text: string, file: string): IngestKeyEntry[] {
   const seen = new Set<string>();
   return keys.map((entry: unknown, i) => {
     const e = (entry ?? {}) as Record<string, unknown>;
-    if (typeof e.id !== 'string' || !ID.test(e.id)) throw new Error(`${file}: keys[${i}].id: expected 1 to 128 of A-Z a-z 0-9 . _ : -`);
+    if (typeof e.id !== 'string' || !ID.test(e.id)) throw new Error(`${file}: keys[${i}].id: expected ${INGEST_KEY_ID_RULE}`);
     if (typeof e.hash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(e.hash)) throw new Error(`${file}: keys[${i}].hash: expected sha256:<64 lowercase hex>`);
     if (seen.has(e.id)) throw new Error(`${file}: keys[${i}].id: '${e.id}' appears twice`);
     seen.add(e.id);
@@ -75,10 +81,12 @@ export async function readIngestKeys(file: string): Promise<IngestKeyEntry[]> {
   return parseIngestKeys(text, file);
 }
 
-/** Writes the file atomically, mode 0600. */
+/** Writes the file atomically, mode 0600; throws, writing nothing, when the collector could not read it back. */
 export async function writeIngestKeys(file: string, keys: readonly IngestKeyEntry[]): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 });
+  const text = `${JSON.stringify({ keys }, null, 2)}\n`;
+  parseIngestKeys(text, file);
+  await writeFile(temp, text, { mode: 0o600 });
   await rename(temp, file);
 }
 

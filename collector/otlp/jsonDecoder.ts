@@ -4,7 +4,7 @@
  * integers). Unknown fields are ignored, as the spec requires. Throws on a body
  * that is not JSON or whose shape is not an ExportTraceServiceRequest.
  */
-import { validId, type AttributeValue, type DecodedExport, type ReceivedSpan } from './spans.js';
+import { storable, validId, type AttributeValue, type DecodedExport, type ReceivedSpan } from './spans.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -97,7 +97,7 @@ export function decodeJson(body: Uint8Array): DecodedExport {
           continue;
         }
         const status = object(s.status, 'status');
-        spans.push({
+        const span: ReceivedSpan = {
           traceId,
           spanId,
           parentSpanId: text(s.parentSpanId).toLowerCase(),
@@ -110,7 +110,9 @@ export function decodeJson(body: Uint8Array): DecodedExport {
           statusMessage: text(status.message),
           resource,
           scopeName: text(scope.name),
-        });
+        };
+        if (storable(span)) spans.push(span);
+        else rejected++;
       }
     }
   }

@@ -11,7 +11,7 @@
  * protobufjs is still used to re-encode a request for content-stripping forwarding.
  */
 import { ExportTraceServiceRequest, type PbExportRequest } from './traceProto.js';
-import { type AttributeValue, type DecodedExport, type ReceivedSpan } from './spans.js';
+import { storable, type AttributeValue, type DecodedExport, type ReceivedSpan } from './spans.js';
 import { LEN, WireReader } from './wireReader.js';
 
 /** AnyValue (a oneof; the last member present wins, none gives null). */
@@ -105,10 +105,11 @@ function span(r: WireReader, end: number, ctx: SpanContext): ReceivedSpan | unde
     }
   }
   if (traceId === undefined || spanId === undefined) return undefined;
-  return {
+  const decoded: ReceivedSpan = {
     traceId, spanId, parentSpanId, name, kind, startUnixNano, endUnixNano, attributes,
     statusCode, statusMessage, resource: ctx.resource, scopeName: ctx.scopeName,
   };
+  return storable(decoded) ? decoded : undefined;
 }
 
 /** ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2 }: the scope may follow its spans. */

@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { log } from '../../proxy/log.js';
 import type { AuthResult } from './ingestKeys.js';
 import { decodeJson } from './jsonDecoder.js';
 import { decodeProtobuf } from './protobufDecoder.js';
@@ -92,7 +93,7 @@ function sendStatus(res: ServerResponse, status: number, contentType: string, co
 }
 
 function sendSuccess(res: ServerResponse, contentType: string, rejected: number): void {
-  const partial = rejected > 0 ? { rejectedSpans: rejected, errorMessage: `${rejected} span(s) had an invalid trace or span id` } : undefined;
+  const partial = rejected > 0 ? { rejectedSpans: rejected, errorMessage: `${rejected} span(s) had an invalid trace, span or parent span id, or a time outside the epoch..year 9999` } : undefined;
   if (contentType === PROTOBUF) {
     const message = ExportTraceServiceResponse.create(partial ? { partialSuccess: partial } : {});
     send(res, 200, PROTOBUF, ExportTraceServiceResponse.encode(message).finish());
@@ -107,13 +108,6 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
   const contentType = mediaType(req);
   const answerType = contentType === PROTOBUF ? PROTOBUF : JSON_TYPE;
   try {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      throw new HttpFailure(405, 'use POST');
-    }
-    if (contentType !== PROTOBUF && contentType !== JSON_TYPE) {
-      throw new HttpFailure(415, `unsupported content-type '${contentType}'; use ${PROTOBUF} or ${JSON_TYPE}`);
-    }
     const auth = options.authenticate(req.headers.authorization);
     if ('refused' in auth) {
       options.refused?.(auth.refused, req);
@@ -124,6 +118,13 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
           : 'unknown ingest key');
       }
     }
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new HttpFailure(405, 'use POST');
+    }
+    if (contentType !== PROTOBUF && contentType !== JSON_TYPE) {
+      throw new HttpFailure(415, `unsupported content-type '${contentType}'; use ${PROTOBUF} or ${JSON_TYPE}`);
+    }
     const body = await decompress(req, await readBody(req, limit), limit);
     let decoded: DecodedExport;
     try {
@@ -133,7 +134,8 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, op
     }
     try {
       if ('instance' in auth) await options.ingest(decoded, auth.instance);
-    } catch {
+    } catch (error) {
+      log.error('collector: could not store spans; answering 503 so the sender retries', { error, spans: decoded.spans.length });
       res.setHeader('retry-after', '1');
       throw new HttpFailure(503, 'audit store unavailable; retry');
     }

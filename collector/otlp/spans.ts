@@ -54,3 +54,17 @@ export function validId(hex: string, length: number): string | undefined {
   if (id.length !== length || !HEX.test(id) || /^0+$/.test(id)) return undefined;
   return id;
 }
+
+/** The latest span time the store and exports can hold: the end of year 9999, in Unix nanoseconds. */
+export const MAX_UNIX_NANO = 253_402_300_800n * 1_000_000_000n - 1n;
+
+/**
+ * Whether a decoded span's parent id and times can be stored: the parent is
+ * empty or 16 hex digits, and both times fall between the epoch and year 9999.
+ * A span that fails is rejected (counted in the partial-success answer), never
+ * stored, so it cannot fail the batch it arrived in.
+ */
+export function storable(span: ReceivedSpan): boolean {
+  return (span.parentSpanId === '' || (span.parentSpanId.length === 16 && HEX.test(span.parentSpanId)))
+    && span.startUnixNano >= 0n && span.startUnixNano <= MAX_UNIX_NANO && span.endUnixNano >= 0n && span.endUnixNano <= MAX_UNIX_NANO;
+}

@@ -15,6 +15,8 @@ import { AttemptBuffer, isAttemptSpan } from '../audit/attempts.js';
 import type { AuditRecord } from '../audit/columns.js';
 import { canonicalIndex, GENESIS_HASH, HashChain, valuesOf, type ChainedRecord } from '../audit/hashChain.js';
 import { signCheckpoint, signManifest, type Checkpoint, type ManifestSignature, type SigningKey } from '../audit/signing.js';
+import { describe } from '../audit/verifyChain.js';
+import { verifyUnsignedTail } from '../audit/verifyStore.js';
 import type { ReceivedSpan } from '../otlp/spans.js';
 import { addRollups } from '../rollups/costRollups.js';
 import { DEFAULT_MEMORY_LIMIT, type AuditDatabase } from './auditDatabase.js';
@@ -50,6 +52,9 @@ interface Pending { spans: ReceivedSpan[]; instance: string; resolve(r: IngestRe
 /** The audit spans of one export and the gateway instance that sent them. */
 interface Batch { audit: ReceivedSpan[]; instance: string }
 
+/** A queued export with its audit spans picked out. */
+interface Ready { pending: Pending; audit: ReceivedSpan[] }
+
 /** What one transaction recorded: a result per export, and the spans that became records. */
 interface Recorded { results: IngestResult[]; spans: ReceivedSpan[] }
 
@@ -75,6 +80,11 @@ export class AuditWriter {
 
   static async open(db: AuditDatabase, key: SigningKey, options: WriterOptions = {}): Promise<AuditWriter> {
     const chainId = await db.chainId();
+    const tail = await verifyUnsignedTail(db, new Map([[key.keyId, key.publicKeyPem]]));
+    if (!tail.ok) {
+      throw new Error(`the audit store changed after its last signed checkpoint (${describe(tail)}); refusing to sign over it. ` +
+        'Run gatehouse audit verify --db on it and restore the store from a backup');
+    }
     await db.connection.run('INSERT INTO signing_keys VALUES ($1, $2, now()) ON CONFLICT DO NOTHING', [key.keyId, key.publicKeyPem]);
     const head = await db.query('SELECT seq, hash, epoch_us(received_at) AS received_at FROM audit_records ORDER BY seq DESC LIMIT 1');
     const signed = await db.query('SELECT coalesce(max(seq), 0) AS seq FROM checkpoints');
@@ -193,19 +203,52 @@ export class AuditWriter {
     return this.lastReceivedAt;
   }
 
+  /**
+   * Commits every queued export in one transaction. Every queued promise
+   * settles, whatever throws. When the transaction fails, each export is
+   * committed alone, so one export that cannot be stored is refused (503) and
+   * the others in its batch are not.
+   */
   private async flush(): Promise<void> {
     this.flushQueued = false;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
+    const ready: Ready[] = [];
+    for (const p of batch) {
+      try {
+        ready.push({ pending: p, audit: this.auditSpansOf(p.spans) });
+      } catch (error) {
+        p.reject(error);
+      }
+    }
+    if (ready.length === 0) return;
+    try {
+      await this.commit(ready);
+    } catch (error) {
+      if (ready.length === 1) {
+        ready[0]?.pending.reject(error);
+        return;
+      }
+      for (const one of ready) {
+        try {
+          await this.commit([one]);
+        } catch (alone) {
+          one.pending.reject(alone);
+        }
+      }
+    }
+  }
+
+  /** Records `ready` in one transaction and resolves their promises; on failure restores the chain head and throws. */
+  private async commit(ready: readonly Ready[]): Promise<void> {
     const before = { seq: this.chain.lastSeq, hash: this.chain.lastHash, checkpoint: this.lastCheckpointSeq };
     const restore = (): void => {
       this.chain.reset(before.seq, before.hash);
       this.lastCheckpointSeq = before.checkpoint;
     };
-    const audit = batch.map((p) => ({ audit: this.auditSpansOf(p.spans), instance: p.instance }));
+    const audit = ready.map((r) => ({ audit: r.audit, instance: r.pending.instance }));
+    let recorded: Recorded;
     try {
-      let recorded: Recorded;
       try {
         recorded = await this.db.transaction(() => this.record(audit, 'optimistic'));
       } catch (error) {
@@ -213,12 +256,12 @@ export class AuditWriter {
         restore();
         recorded = await this.db.transaction(() => this.record(audit, 'checked'));
       }
-      for (const span of recorded.spans) this.attempts.remove(span.traceId, span.spanId);
-      batch.forEach((p, i) => p.resolve(recorded.results[i] as IngestResult));
     } catch (error) {
       restore();
-      for (const p of batch) p.reject(error);
+      throw error;
     }
+    for (const span of recorded.spans) this.attempts.remove(span.traceId, span.spanId);
+    ready.forEach((r, i) => r.pending.resolve(recorded.results[i] as IngestResult));
   }
 
   /** The audit spans of one export; its attempt spans go to the attempt buffer. */

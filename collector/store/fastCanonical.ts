@@ -64,8 +64,13 @@ export function canonicalJsonSql(columns: ReadonlyArray<{ name: string; type: st
   return `'{' || concat_ws(',', ${members.join(', ')}) || '}'`;
 }
 
-/** SQL that lowercases the hex of \u00XX escapes in the JSON text `json` (a column name). */
+/**
+ * SQL that lowercases the hex of \u00XX escapes in the JSON text `json` (a
+ * column name). A text with an escaped backslash before "u00" (a string value
+ * holding a literal "\u00..") gives NULL, as plain replacing could change that
+ * value: the row then takes the exact check.
+ */
 export function lowercaseEscapes(json: string): string {
   const fixed = UPPER_ESCAPES.reduce((s, hex) => `replace(${s}, '\\u00${hex}', '\\u00${hex.toLowerCase()}')`, json);
-  return `CASE WHEN contains(${json}, '\\u00') THEN ${fixed} ELSE ${json} END`;
+  return `CASE WHEN contains(${json}, '\\\\u00') THEN NULL WHEN contains(${json}, '\\u00') THEN ${fixed} ELSE ${json} END`;
 }

@@ -24,6 +24,9 @@ import duckdb
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 GENESIS = "0" * 64
+SIGNATURE_BASE64 = re.compile(r"[A-Za-z0-9+/]{86}==")
+# DECIMAL(38, s) values have up to 38 digits; the default context (28) would round them.
+decimal.getcontext().prec = 60
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -103,6 +106,8 @@ def key_id(pem):
 
 
 def ed25519_valid(pem, signature_b64, message):
+    if not isinstance(signature_b64, str) or not SIGNATURE_BASE64.fullmatch(signature_b64):
+        return False
     try:
         load_pem_public_key(pem.encode()).verify(base64.b64decode(signature_b64, validate=True), message.encode("utf-8"))
         return True
@@ -130,12 +135,31 @@ def parquet(paths):
 
 
 # 1-2: the manifest and its signature
+MAX_MANIFEST_DEPTH = 32
+
+
+def deeper_than(value, limit):
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if not isinstance(v, (dict, list)):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
 def read_manifest(root):
     try:
         with open(os.path.join(root, "manifest.json"), encoding="utf-8") as f:
-            manifest = json.load(f)
+            manifest = json.load(f, parse_constant=reject_constant)
     except (OSError, ValueError) as error:
         raise Failure(0, "unreadable_file", "manifest.json cannot be read as JSON (%s)" % error)
+    except RecursionError:
+        raise Failure(0, "unreadable_file", "manifest.json nests deeper than %d levels" % MAX_MANIFEST_DEPTH)
+    if deeper_than(manifest, MAX_MANIFEST_DEPTH):
+        raise Failure(0, "unreadable_file", "manifest.json nests deeper than %d levels" % MAX_MANIFEST_DEPTH)
     if not isinstance(manifest, dict) or manifest.get("format") != "gatehouse-audit-export" or manifest.get("version") != 1 \
             or not isinstance(manifest.get("files"), list):
         raise Failure(0, "unreadable_file", "manifest.json is not a Gatehouse audit export manifest")
@@ -147,7 +171,8 @@ def check_signature(manifest, keys):
     signature = manifest.get("signature")
     if not isinstance(signature, dict):
         raise Failure(seq, "manifest_unsigned", "manifest.json carries no signature")
-    pem = keys.get(signature.get("key_id"))
+    key = signature.get("key_id")
+    pem = keys.get(key) if isinstance(key, str) else None
     if pem is None:
         raise Failure(seq, "unknown_key", "manifest.json is signed by an untrusted key %s" % signature.get("key_id"))
     unsigned = {k: v for k, v in manifest.items() if k != "signature"}
@@ -158,10 +183,14 @@ def check_signature(manifest, keys):
 # 3-4: the files
 def check_files(root, manifest):
     present = {}
-    for dirpath, _, files in os.walk(root):
-        for name in files:
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
             path = os.path.join(dirpath, name)
-            present[os.path.relpath(path, root).replace(os.sep, "/")] = os.path.getsize(path)
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
+            if os.path.islink(path) or not (os.path.isdir(path) or os.path.isfile(path)):
+                raise Failure(manifest.get("first_seq") or 0, "file_mismatch", "%s is not a regular file" % relative)
+            if name in files:
+                present[relative] = os.path.getsize(path)
     present.pop("manifest.json", None)
     for f in manifest["files"]:
         seq = f.get("first_seq") or manifest.get("first_seq") or 0
@@ -231,7 +260,10 @@ def check_chain(manifest, keys, records, links):
     prev_hash = manifest.get("first_prev_hash")
     prev_seq = None
     count = linked = 0
-    frm, to = micros(manifest["range"]["from"]), micros(manifest["range"]["to"])
+    try:
+        frm, to = micros(manifest["range"]["from"]), micros(manifest["range"]["to"])
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise Failure(manifest.get("first_seq") or 0, "manifest_mismatch", "range.from/range.to are not RFC 3339 times (%s)" % error)
     tenant = manifest["range"].get("tenant")
     tool_rows = {}
     for record, scales, link in merged(records, links):
@@ -296,15 +328,23 @@ def derived_tool_calls(raw):
         return []
     try:
         parsed = json.loads(raw, parse_constant=reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     if not isinstance(parsed, list):
         return []
     out = []
     for element in parsed:
         e = element if isinstance(element, dict) else {}
-        out.append(tuple(e.get(k) if isinstance(e.get(k), str) else None for k in ("id", "name", "arguments")))
+        out.append(tuple(well_formed(e.get(k)) if isinstance(e.get(k), str) else None for k in ("id", "name", "arguments")))
     return out
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text):
+    """A JSON string escape may leave a lone surrogate; the rule stores U+FFFD in its place."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def check_tool_calls(paths, expected):
@@ -329,7 +369,9 @@ def verify(root, pinned_pem):
     if pinned_pem is not None:
         keys = {key_id(pinned_pem): pinned_pem}
     else:
-        keys = {k["key_id"]: k["pem"] for k in manifest.get("public_keys") or []}
+        listed = manifest.get("public_keys")
+        keys = {k["key_id"]: k["pem"] for k in (listed if isinstance(listed, list) else [])
+                if isinstance(k, dict) and isinstance(k.get("key_id"), str) and isinstance(k.get("pem"), str)}
     check_signature(manifest, keys)
     check_files(root, manifest)
     if manifest["file_format"] != "parquet":
@@ -355,6 +397,9 @@ def main():
         return 0
     except Failure as failure:
         print(str(failure))
+        return 1
+    except Exception as error:  # a signed manifest with fields of the wrong shape: still a verdict, not a traceback
+        print("FAIL at seq 0: unreadable_file: the export cannot be checked (%s: %s)" % (type(error).__name__, error))
         return 1
 
 

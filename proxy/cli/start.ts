@@ -72,11 +72,21 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
   }
   const port = values.port !== undefined ? Number(values.port) : process.env.PORT ? Number(process.env.PORT) : undefined;
   const target = worker ? worker.collector : collector && localKeys ? { url: collector.url, token: localKeys[0]!.token } : undefined;
-  const gateway = await startGateway(config, {
-    ...(port !== undefined ? { port } : {}),
-    ...(values.host ? { host: values.host } : {}),
-    ...(target ? { collector: target } : {}),
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config, {
+      ...(port !== undefined ? { port } : {}),
+      ...(values.host ? { host: values.host } : {}),
+      ...(target ? { collector: target } : {}),
+    });
+  } catch (error) {
+    // The proxy could not start (e.g. its port is taken): stop the embedded collector too, so the process exits.
+    await collector?.stop();
+    const { code, address, port: taken } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    process.stderr.write(`gatehouse: cannot listen on ${address ?? ''}:${taken ?? ''}: ${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}; choose another with --port or server.port\n`);
+    return 1;
+  }
   if (worker) reportListening(gateway.url);
   else announce(gateway, resolved, collector);
   await untilSignalled(gateway, collector);

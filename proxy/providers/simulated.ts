@@ -142,7 +142,9 @@ export class SimulatedProvider implements Provider {
     if (answer.text) answer.text.split(' ').forEach((word, i) => pieces.push({ type: 'text', text: i === 0 ? word : ` ${word}` }));
     answer.toolCalls.forEach((call, index) => {
       pieces.push({ type: 'tool_call_start', index, id: call.id, name: call.name });
-      for (let at = 0; at < call.arguments.length; at += 4) pieces.push({ type: 'tool_call_delta', index, arguments: call.arguments.slice(at, at + 4) });
+      // Four code points a delta: never half of a surrogate pair.
+      const points = Array.from(call.arguments);
+      for (let at = 0; at < points.length; at += 4) pieces.push({ type: 'tool_call_delta', index, arguments: points.slice(at, at + 4).join('') });
     });
     let sent = 0;
     for (const piece of pieces) {

@@ -65,7 +65,8 @@ describe('export, verification of exports, retention', () => {
       costs[tenant] += parseDecimal(cost)!;
       await postJson(c.tracesUrl, [auditSpan({
         [A.tenant]: tenant, [A.costUsd]: cost,
-        [A.toolCalls]: JSON.stringify([{ id: `call-${i}`, name: 'lookup', arguments: '{"q":"x"}' }]),
+        // The last call id holds a lone surrogate, which JSON.stringify escapes as "\ud800": stored as U+FFFD.
+        [A.toolCalls]: JSON.stringify([{ id: i === 29 ? 'call-\ud800' : `call-${i}`, name: 'lookup', arguments: '{"q":"x"}' }]),
         [A.inputMessages]: `question "${i}" ünïcode\n`,
       })]);
     }
@@ -91,6 +92,8 @@ describe('export, verification of exports, retention', () => {
     // Exact: the DECIMAL sum of the exported costs is the decimal sum of what was sent.
     expect(rows[0]?.[2]).toBe(formatUnits(costs.acme));
     expect(rows[1]?.[2]).toBe(formatUnits(costs.globex));
+    const lone = await query(`SELECT call_id FROM read_parquet('${join(out, 'tool_calls.parquet')}') WHERE seq = 30`);
+    expect(lone).toEqual([['call-\ufffd']]);
     const codec = await query(`SELECT DISTINCT compression FROM parquet_metadata([${files}])`);
     expect(codec.map((r) => String(r[0]).toUpperCase())).toEqual(['ZSTD']);
   });

@@ -7,7 +7,7 @@
  * fields and the tool-call derivation must still catch them.
  */
 import { execFile } from 'node:child_process';
-import { cp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -224,6 +224,42 @@ describe('tampered exports', () => {
     const r = await verifyBoth(c.out, publicKey);
     expect(r.js).toMatch(/^FAIL at seq 0: unreadable_file: manifest\.json/);
     expect(r.py).toMatch(/^FAIL at seq 0: unreadable_file: manifest\.json/);
+  });
+
+  it('hostile manifests get a verdict, not a crash: NaN, deep nesting, a non-string key id, a sloppy signature', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['{"format": "gatehouse-audit-export", "version": 1, "files": [], "first_seq": NaN}', /^FAIL at seq 0: unreadable_file: manifest\.json/],
+      [`{"format": "gatehouse-audit-export", "version": 1, "files": [], "x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /^FAIL at seq 0: unreadable_file: manifest\.json/],
+    ];
+    for (const [text, expected] of cases) {
+      const c = await copy();
+      await writeFile(join(c.out, 'manifest.json'), text);
+      const r = await verifyBoth(c.out, publicKey);
+      expect(r.js).toMatch(expected);
+      expect(r.py).toMatch(expected);
+    }
+    const odd = await copy();
+    odd.manifest.signature = { key_id: { not: 'a string' } as unknown as string, value: odd.manifest.signature!.value };
+    await odd.save();
+    let r = await verifyBoth(odd.out, publicKey);
+    expect(r.js).toMatch(/^FAIL at seq \d+: unknown_key/);
+    expect(r.py).toMatch(/^FAIL at seq \d+: unknown_key/);
+    // The same signature with a line break in its base64: not the format the document fixes.
+    const sloppy = await copy();
+    const value = sloppy.manifest.signature!.value;
+    sloppy.manifest.signature = { ...sloppy.manifest.signature!, value: `${value.slice(0, 40)}\n${value.slice(40)}` };
+    await sloppy.save();
+    r = await verifyBoth(sloppy.out, publicKey);
+    expect(r.js).toMatch(/^FAIL at seq \d+: manifest_bad_signature/);
+    expect(r.py).toMatch(/^FAIL at seq \d+: manifest_bad_signature/);
+  });
+
+  it('a symbolic link in the export directory: file_mismatch in both', async () => {
+    const c = await copy();
+    await symlink('/etc/hostname', join(c.out, 'notes.txt'));
+    const r = await verifyBoth(c.out, publicKey);
+    expect(r.js).toMatch(/^FAIL at seq \d+: file_mismatch: notes\.txt is not a regular file/);
+    expect(r.py).toMatch(/^FAIL at seq \d+: file_mismatch: notes\.txt is not a regular file/);
   });
 
   it('timestamps are marked UTC: the same time filter selects the same rows in any session time zone', async () => {

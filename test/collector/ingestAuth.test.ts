@@ -112,6 +112,12 @@ describe('authenticated ingest', () => {
     expect(await records(collector)).toHaveLength(recorded);
     const again = await captureStdout(() => collectorCommands['ingest-keys']!(['create', '--data-dir', dir]));
     expect(again.code).toBe(2);
+    // An id the collector could not read back is refused before anything is written.
+    const bad = await captureStdout(() => collectorCommands['ingest-keys']!(['create', '--id', 'bad id!', '--data-dir', dir]));
+    expect(bad.code).toBe(2);
+    const after = await captureStdout(() => collectorCommands['ingest-keys']!(['list', '--data-dir', dir]));
+    expect(after.code).toBe(0);
+    expect(after.out).not.toContain('bad id!');
   });
 
   it('a second record claiming an existing request id is kept and flagged, and audit show prints both', async () => {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { A } from '../../proxy/telemetry/attributes.js';
 import { type RunningCollector } from '../../collector/cli/index.js';
 import { ExportTraceServiceResponse, RpcStatus } from '../../collector/otlp/traceProto.js';
-import { attemptSpan, auditSpan, makeTempDir, otlpJson, otlpProtobuf, post, postJson, removeDir, withTempDir, startTestCollector } from './support.js';
+import { TEST_AUTH, attemptSpan, auditSpan, makeTempDir, otlpJson, otlpProtobuf, post, postJson, removeDir, withTempDir, startTestCollector } from './support.js';
 
 async function count(c: RunningCollector): Promise<number> {
   const rows = await c.store.db.query('SELECT count(*) AS n FROM audit_records');
@@ -54,7 +54,10 @@ describe('OTLP/HTTP receiver', () => {
     const badJson = await post(collector.tracesUrl, '{"resourceSpans": 5}', 'application/json');
     expect(badJson.status).toBe(400);
     expect(JSON.parse(badJson.body.toString())).toMatchObject({ code: 3 });
-    expect((await fetch(collector.tracesUrl)).status).toBe(405);
+    expect((await fetch(collector.tracesUrl, { headers: TEST_AUTH })).status).toBe(405);
+    // Without a key, every request is 401 first, whatever its method or content type.
+    expect((await fetch(collector.tracesUrl)).status).toBe(401);
+    expect((await post(collector.tracesUrl, 'x', 'text/plain', false, {})).status).toBe(401);
   });
 
   it('reports spans with invalid ids as partial success and stores the rest', async () => {
@@ -63,6 +66,21 @@ describe('OTLP/HTTP receiver', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toMatchObject({ partialSuccess: { rejectedSpans: 1 } });
     expect(await count(collector)).toBe(1);
+  });
+
+  // (A protobuf uint64 of nanoseconds ends in year 2554, so only OTLP/JSON can carry a time past year 9999.)
+  it('rejects spans with a time past year 9999 or a malformed parent id, in both encodings, and stores the rest', async () => {
+    const far = auditSpan({}, { startMs: 8.64e15 });
+    const badParent = auditSpan({}, { parentSpanId: 'abc' });
+    const json = await post(collector.tracesUrl, JSON.stringify(otlpJson([auditSpan(), far, badParent])), 'application/json');
+    expect(json.status).toBe(200);
+    expect(JSON.parse(json.body.toString())).toMatchObject({ partialSuccess: { rejectedSpans: 2 } });
+    const pb = await post(collector.tracesUrl, otlpProtobuf([auditSpan(), badParent]), 'application/x-protobuf');
+    expect(pb.status).toBe(200);
+    expect(ExportTraceServiceResponse.decode(pb.body).toJSON()).toMatchObject({ partialSuccess: { rejectedSpans: '1' } });
+    expect(await count(collector)).toBe(2);
+    // The store keeps answering afterwards.
+    expect((await postJson(collector.tracesUrl, [auditSpan()])).status).toBe(200);
   });
 
   it('ignores spans that are not audit records', async () => {

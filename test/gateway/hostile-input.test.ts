@@ -61,6 +61,16 @@ describe('hostile input', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
 
+  it('answers 200,000 characters with no space quickly and keeps answering others (no quadratic token count)', async () => {
+    const started = Date.now();
+    const slow = openaiClient(gw).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a'.repeat(200_000) }] });
+    const health = await fetch(`${gw.url}/healthz`);
+    expect(health.status).toBe(200);
+    const answer = await slow;
+    expect(answer.usage?.prompt_tokens).toBeGreaterThan(20_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('refuses max_tokens beyond any model\'s reach in both wires', async () => {
     const openai = await post('/v1/chat/completions', JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 1e12, messages: [{ role: 'user', content: 'hi' }] }));
     expect(await openaiError(openai)).toEqual({ status: 400, code: 'invalid_request', param: 'max_tokens' });
