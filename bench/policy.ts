@@ -75,7 +75,7 @@ function measure(name: string, run: () => unknown, per = 1, count = iterations):
 const { wasm } = await readCompiled(policiesDir);
 const data = await readPolicyData(policiesDir);
 const engine = await PolicyEngine.load(wasm, data);
-const input = requestPolicyInput({ principal, request: chat, usage: { user: { key: 'acme/advisor-1', usdToday: 3.2 } }, context: { agent_depth: 0 } });
+const input = requestPolicyInput({ principal, request: chat, usage: { user: { key: 'acme/advisor-1', usdToday: 3.2 } }, context: { agent_chain: [], agent_depth: 0 } });
 console.log(`input ${JSON.stringify(input).length} bytes of JSON; decision allow=${engine.evaluateRequest(input).allow}`);
 
 measure('request decision (engine)', () => engine.evaluateRequest(input));
@@ -85,7 +85,7 @@ measure('request decision, first of its caller (memo miss)', () =>
 );
 const document = 'The quarterly report shows revenue growth across all segments, with margins improving as input costs eased. '.repeat(30);
 const longChat: ChatRequest = { ...chat, messages: [...chat.messages, { role: 'user', content: text(document) }] };
-const longInput = requestPolicyInput({ principal, request: longChat, context: { agent_depth: 0 } });
+const longInput = requestPolicyInput({ principal, request: longChat, context: { agent_chain: [], agent_depth: 0 } });
 measure(`request decision, ${document.length}-char pasted document`, () => engine.evaluateRequest(longInput));
 measure('build input from ChatRequest', () => requestPolicyInput({ principal, request: chat }));
 

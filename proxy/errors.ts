@@ -21,6 +21,12 @@ export type ErrorCode =
   | 'policy_error'
   | 'limits_unavailable'
   | 'approval_required'
+  | 'agent_not_registered'
+  | 'agent_suspended'
+  | 'delegation_depth_exceeded'
+  | 'delegation_loop'
+  | 'run_budget_exceeded'
+  | 'forbidden'
   | 'audit_unavailable'
   | 'upstream_error'
   | 'upstream_unavailable'
@@ -47,6 +53,12 @@ const STATUS: Record<ErrorCode, number> = {
   policy_error: 503,
   limits_unavailable: 503,
   approval_required: 403,
+  agent_not_registered: 403,
+  agent_suspended: 403,
+  delegation_depth_exceeded: 403,
+  delegation_loop: 403,
+  run_budget_exceeded: 429,
+  forbidden: 403,
   audit_unavailable: 503,
   upstream_error: 502,
   upstream_unavailable: 503,

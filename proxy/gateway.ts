@@ -72,6 +72,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     audit: options.audit ?? audit?.spool,
     policies: enforcement.policies,
     limits: enforcement.limits,
+    ...(enforcement.agents ? { agents: enforcement.agents } : {}),
+    ...(enforcement.agentState ? { agentState: enforcement.agentState } : {}),
     detectors,
     startedAt: Date.now(),
   };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { AGENTS_ADMIN_PREFIX, handleAgentAdmin } from './agents/adminRoutes.js';
 import { GatehouseError } from './errors.js';
 import { handleChat } from './pipeline/chat.js';
 import type { Operation, RequestContext } from './pipeline/context.js';
@@ -65,6 +66,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ServerO
         return modelsRoute(req, res, options);
     }
   }
+  if (path.startsWith(AGENTS_ADMIN_PREFIX)) return handleAgentAdmin(req, res, path, options.deps);
   const wire = wireFor(path, req);
   if (path === '/v1/chat/completions' || path === '/v1/messages' || path === '/v1/embeddings') {
     if (method !== 'POST') return writeError(res, wire, new GatehouseError('method_not_allowed', `${method} is not allowed on ${path}; use POST`));

@@ -134,10 +134,18 @@ export interface RecordOptions {
   instance: string;
 }
 
+/** `record_type` values a gateway span may state (`gatehouse.record.type`); anything else is a `request`. */
+export const SPAN_RECORD_TYPES: ReadonlySet<string> = new Set(['request', 'agent_status']);
+
+function recordTypeOf(span: ReceivedSpan): string {
+  const stated = span.attributes.get(A.recordType);
+  return typeof stated === 'string' && SPAN_RECORD_TYPES.has(stated) ? stated : 'request';
+}
+
 /** The unchained record for an audit span, as values in CANONICAL_KEYS order (chain columns are filled by HashChain). */
 export function requestValues(span: ReceivedSpan, attempts: Attempt[], receivedAt: number, options: RecordOptions): RecordValues {
   const values: RecordValues = new Array<RecordValue>(CANONICAL_KEYS.length).fill(null);
-  values[SLOT.recordType] = 'request';
+  values[SLOT.recordType] = recordTypeOf(span);
   values[SLOT.receivedAt] = receivedAt;
   values[SLOT.traceId] = span.traceId;
   values[SLOT.spanId] = span.spanId;

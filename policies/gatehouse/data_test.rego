@@ -131,3 +131,32 @@ test_checks_catch_a_typo if {
 	ps := problems with data.data as bad
 	count(ps) == 5
 }
+
+problems contains "allow_agent_loops must be true or false" if {
+	some layer in layers
+	flag := layer.allow_agent_loops
+	not is_boolean(flag)
+}
+
+problems contains sprintf("run_budget: unknown field %q or not a number > 0", [field]) if {
+	some layer in layers
+	some field, value in object.get(layer, "run_budget", {})
+	not valid_run_budget(field, value)
+}
+
+valid_run_budget(field, value) if {
+	field in {"calls", "tokens"}
+	positive_integer(value)
+}
+
+valid_run_budget("usd", value) if {
+	is_number(value)
+	value > 0
+}
+
+problems contains sprintf("teams.%s.agent_models must be an array of strings", [name]) if {
+	some tenant in data.data.tenants
+	some name, team in object.get(tenant, "teams", {})
+	models := team.agent_models
+	not every_string(models)
+}

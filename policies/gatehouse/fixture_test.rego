@@ -50,7 +50,7 @@ request(principal, model, messages) := {
 	"request": {"model": model, "messages": messages, "tools": [], "max_tokens": 1000, "stream": false},
 	"usage": {},
 	"time": {"now_ns": 1767225600000000000},
-	"context": {"agent_depth": 0},
+	"context": {"agent_chain": [], "agent_depth": 0},
 }
 
 advisor := {"tenant": "acme", "team": "advisory", "user": "advisor-1", "key_id": "key-7", "feature": "chat"}

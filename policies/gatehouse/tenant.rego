@@ -4,7 +4,10 @@
 # Layers, the most specific one that sets a value wins:
 #   .users[user]  →  .agents[agent]  →  .teams[team]  →  the tenant entry itself,
 # where the tenant entry is data.data.tenants[tenant], or data.data.defaults for a
-# tenant without an entry.
+# tenant without an entry. The agent layer also takes what the agent registry
+# (data.agents, docs/agents.md) says of the caller's agent: its models, its
+# limits and budgets (in the agent scope) and its run budget, which win over the
+# tenant data's .agents entry.
 package gatehouse.tenant
 
 default known := false
@@ -20,9 +23,33 @@ default team := {}
 
 team := config.teams[input.principal.team]
 
-default agent := {}
+default data_agent := {}
 
-agent := config.agents[input.principal.agent]
+data_agent := config.agents[input.principal.agent]
+
+# The caller's agent as the registry declares it; only for the tenant it belongs to.
+registered := entry if {
+	entry := data.agents[input.principal.agent]
+	entry.tenant == input.principal.tenant
+}
+
+default registry_layer := {}
+
+registry_layer := {name: value |
+	some name, value in {
+		"models": object.get(registered, "models", null),
+		"limits": in_agent_scope(object.get(registered, "limits", null)),
+		"budgets": in_agent_scope(object.get(registered, "budgets", null)),
+		"run_budget": object.get(registered, "runBudget", null),
+	}
+	value != null
+}
+
+in_agent_scope(entry) := null if entry == null
+
+in_agent_scope(entry) := {"agent": entry} if entry != null
+
+agent := object.union(data_agent, registry_layer)
 
 default user := {}
 

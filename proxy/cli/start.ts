@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { RunningCollector } from '../../collector/cli/index.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { RegistryError } from '../agents/registry.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { generateIngestKey } from '../identity/keyHash.js';
 import { log } from '../log.js';
@@ -82,6 +83,10 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
   } catch (error) {
     // The proxy could not start (e.g. its port is taken): stop the embedded collector too, so the process exits.
     await collector?.stop();
+    if (error instanceof RegistryError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
     const { code, address, port: taken } = error as NodeJS.ErrnoException & { address?: string; port?: number };
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
     process.stderr.write(`gatehouse: cannot listen on ${address ?? ''}:${taken ?? ''}: ${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}; choose another with --port or server.port\n`);

@@ -64,7 +64,8 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One zod issue as `path: message` (also used by the agent registry). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
   switch (issue.code) {
     case 'invalid_value':

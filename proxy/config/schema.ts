@@ -85,8 +85,10 @@ export const keySchema = z.strictObject({
   user: z.string().optional(),
   agent: z.string().optional(),
   feature: z.string().optional(),
-  /** Per-request overrides the caller may send as x-gatehouse-user / x-gatehouse-feature. */
-  allowHeaders: z.array(z.enum(['user', 'feature'])).default([]),
+  /** Per-request overrides the caller may send as x-gatehouse-user / x-gatehouse-feature / x-gatehouse-agent. */
+  allowHeaders: z.array(z.enum(['user', 'feature', 'agent'])).default([]),
+  /** What the key may do besides model calls: `agents:admin` suspends, resumes and decommissions agents. */
+  roles: z.array(z.enum(['agents:admin'])).default([]),
   /** Model aliases this key may use; absent means all. */
   models: z.array(z.string()).optional(),
 });
@@ -165,6 +167,18 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   prices: z.record(z.string(), priceSchema).default({}),
+  agents: z
+    .strictObject({
+      /**
+       * The agent registry folder (docs/agents.md): one agent per YAML file. When
+       * set, a request that names an agent is refused unless the agent is
+       * registered and active. Absent: no registry, and agent names are labels only.
+       */
+      dir: z.string().optional(),
+      /** Reload on file change (SIGHUP always reloads). */
+      watch: z.boolean().default(true),
+    })
+    .prefault({}),
   policy: z
     .strictObject({
       /** Off only for throwaway setups: then no Rego policy, limit or budget applies. */

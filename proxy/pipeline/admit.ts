@@ -2,14 +2,18 @@
  * The stages every model call passes before routing: identify the caller, pin the
  * prompt version, resolve the model alias and check the key may use it.
  */
+import { admitAgent } from '../agents/admitAgent.js';
 import { GatehouseError } from '../errors.js';
 import { KeyRing } from '../identity/keyRing.js';
 import type { Route } from '../routing/routes.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
-/** Identifies the caller; runs before the body is decoded, so an unknown key never costs a parse. */
-export function identify(ctx: RequestContext, deps: PipelineDeps): ReturnType<KeyRing['identify']> {
+/**
+ * Identifies the caller and the agent it acts as (agents/admitAgent.ts); runs
+ * before the body is decoded, so an unknown key or agent never costs a parse.
+ */
+export async function identify(ctx: RequestContext, deps: PipelineDeps): Promise<ReturnType<KeyRing['identify']>> {
   if (deps.audit && !deps.audit.accepting()) {
     throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records; requests are refused until it can (audit: required)');
   }
@@ -19,6 +23,7 @@ export function identify(ctx: RequestContext, deps: PipelineDeps): ReturnType<Ke
   ctx.claimedUser = KeyRing.claimedUser(ctx.headers);
   KeyRing.applyOverrides(identity, ctx.headers);
   pinPrompt(ctx);
+  await admitAgent(ctx, deps, identity.key);
   return identity;
 }
 

@@ -17,7 +17,7 @@ import { estimateChatUsage } from './usageEstimate.js';
 
 export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
-    const identity = identify(ctx, deps);
+    const identity = await identify(ctx, deps);
     const request = ctx.wire.decodeChat(await body());
     ctx.chat = request;
     const allowed = authorizeModel(ctx, deps, identity, request.model, 'chat');

@@ -12,6 +12,7 @@ import type { AttemptRecord } from '../routing/failover.js';
 import type { Route, Target } from '../routing/routes.js';
 import type { Outcome } from '../telemetry/attributes.js';
 import type { ClientWire } from '../wire/types.js';
+import type { Delegation } from '../agents/delegation.js';
 import type { Enforcement } from './enforce.js';
 
 export interface Principal {
@@ -44,6 +45,10 @@ export interface RequestContext {
   /** Headers added to whatever response this request gets. */
   readonly responseHeaders: Record<string, string>;
   principal?: Principal;
+  /** The agents that led to this call (agents/delegation.ts). */
+  delegation?: Delegation;
+  /** The run (tenant/trace id) whose budget this call counted against, when one applied. */
+  runKey?: string;
   /** The user named by x-gatehouse-user, recorded whether or not the key may name one. */
   claimedUser?: string;
   /** The policy decision and PII state of this request (enforce.ts). */

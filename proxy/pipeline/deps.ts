@@ -1,3 +1,5 @@
+import type { AgentState } from '../agents/agentState.js';
+import type { AgentRegistry } from '../agents/registry.js';
 import type { Config } from '../config/schema.js';
 import type { PriceTable } from '../cost/priceTable.js';
 import type { KeyRing } from '../identity/keyRing.js';
@@ -27,6 +29,10 @@ export interface PipelineDeps {
   readonly policies: PolicyStore | undefined;
   /** Rate limits and budgets; absent when policy is disabled. */
   readonly limits: LimitStore | undefined;
+  /** The agent registry; absent when `agents.dir` is not configured. */
+  readonly agents?: AgentRegistry;
+  /** Agent status overrides and run counters, shared through the limit store's backend. */
+  readonly agentState?: AgentState;
   /** Content classifiers the policy may ask for (config `detectors`). */
   readonly detectors: Detectors;
   /** Gateway start, for the models list's `created`. */

@@ -13,7 +13,7 @@ import { estimateEmbeddingTokens } from './usageEstimate.js';
 
 export async function handleEmbeddings(ctx: RequestContext, deps: PipelineDeps, wire: EmbeddingsWire, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
-    const identity = identify(ctx, deps);
+    const identity = await identify(ctx, deps);
     const decoded = wire.decodeEmbeddings(await body());
     ctx.embeddings = decoded;
     const allowed = authorizeModel(ctx, deps, identity, decoded.model, 'embeddings');

@@ -14,7 +14,8 @@ import { classesFound, Pseudonymizer, pseudonymizeChatRequest, redactChatRequest
 import type { RequestDecision, ScopeKind } from '../policy/decision.js';
 import { requestDenial } from '../policy/denial.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { requestPolicyInput, type DetectorSignal, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
+import { requestPolicyInput, type DetectorSignal, type PolicyContext, type PolicyPrincipal, type RequestPolicyInput, type ScopeUsage as PolicyScopeUsage } from '../policy/input.js';
+import type { RunBudget } from '../agents/agentSchema.js';
 import type { Route } from '../routing/routes.js';
 import { A } from '../telemetry/attributes.js';
 import { tokenCounter } from '../tokenCount.js';
@@ -48,6 +49,7 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
     enforcement.decision = decision;
     recordDecision(ctx, engine, decision);
     if (!decision.allow) throw requestDenial(decision);
+    if (decision.runBudget !== undefined) await admitRun(ctx, deps, decision.runBudget);
     upstream = capMaxTokens(ctx, upstream, decision);
     allowedRoute = narrowRoute(route, decision);
     if (decision.redact.length > 0) {
@@ -120,6 +122,30 @@ export async function enforceEmbeddings(ctx: RequestContext, deps: PipelineDeps,
   return { request: { ...request, input: enforced.request.messages.map((m) => textOf(m.content)) }, route: enforced.route };
 }
 
+/**
+ * Counts this call against its run (the trace id, per tenant) and refuses it with
+ * 429 `run_budget_exceeded` once the run's calls, tokens or USD are spent. A loop
+ * of agents that share a trace stops here even when they pass no baggage.
+ */
+async function admitRun(ctx: RequestContext, deps: PipelineDeps, budget: RunBudget): Promise<void> {
+  const state = deps.agentState;
+  if (state === undefined) return;
+  const key = `${ctx.principal!.tenant}/${ctx.span.spanContext().traceId}`;
+  let verdict;
+  try {
+    verdict = await state.admitRun(key, budget);
+  } catch (error) {
+    if (deps.config.limits.failMode === 'open') return;
+    throw new GatehouseError('limits_unavailable', 'the run budget store cannot be reached', { cause: error, retryAfterSeconds: 1 });
+  }
+  if (!verdict.ok) {
+    ctx.annotations[A.limitScope] = 'run';
+    throw new GatehouseError('run_budget_exceeded', `this run (trace ${key.slice(key.indexOf('/') + 1)}) has used its ${verdict.dimension} budget: ${verdict.used} of ${verdict.limit}`);
+  }
+  ctx.runKey = key;
+  ctx.annotations[A.runCalls] = verdict.calls;
+}
+
 /** The lowest tokens/min any of the decision's limits allows, or Infinity. */
 function smallestTokenLimit(decision: RequestDecision): number {
   let smallest = Infinity;
@@ -144,6 +170,9 @@ export async function reserve(ctx: RequestContext, limits: LimitStore, decision:
  * store reports its own failures.
  */
 export function settleUsage(ctx: RequestContext, deps: PipelineDeps): void {
+  if (ctx.runKey !== undefined && ctx.usage !== undefined) {
+    void deps.agentState?.settleRun(ctx.runKey, ctx.usage.inputTokens + ctx.usage.outputTokens, Math.ceil((ctx.cost?.usd ?? 0) * 1e6));
+  }
   const reservation = ctx.reservation;
   if (!reservation || !deps.limits) return;
   ctx.reservation = undefined;
@@ -265,13 +294,11 @@ function toPolicyUsage(usage: ScopeUsage): PolicyScopeUsage {
   };
 }
 
-/** Agent delegation context from W3C baggage: `gatehouse.agent.depth` and `gatehouse.agent.parent`. */
-function agentContext(ctx: RequestContext): { trace_id?: string; agent_depth: number; parent_agent?: string } {
-  const traceId = ctx.span.spanContext().traceId;
-  const baggage = ctx.baggage;
-  const depth = Number(baggage?.['gatehouse.agent.depth'] ?? 0);
-  const out: { trace_id?: string; agent_depth: number; parent_agent?: string } = { trace_id: traceId, agent_depth: Number.isInteger(depth) && depth >= 0 ? depth : 0 };
-  const parent = baggage?.['gatehouse.agent.parent'];
-  if (parent) out.parent_agent = parent;
+/** The delegation context (agents/delegation.ts) as the policy sees it. */
+function agentContext(ctx: RequestContext): PolicyContext {
+  const chain = ctx.delegation?.chain ?? [];
+  const out: PolicyContext = { trace_id: ctx.span.spanContext().traceId, agent_chain: chain, agent_depth: ctx.delegation?.depth ?? 0 };
+  const parent = chain[chain.length - 1];
+  if (parent !== undefined) out.parent_agent = parent;
   return out;
 }

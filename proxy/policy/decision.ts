@@ -57,6 +57,8 @@ export interface RequestDecision {
   responseHoldChars: number;
   /** Detectors (config `detectors`) whose scores this caller's requests need, in `input.signals`. */
   detectors: string[];
+  /** Calls, tokens and USD one run (one trace id) may use; absent when no run budget applies. */
+  runBudget?: { calls?: number; tokens?: number; usd?: number };
   /** Free-form annotations recorded on the span and the audit record. */
   annotations: Record<string, string>;
 }

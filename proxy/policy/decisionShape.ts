@@ -73,7 +73,7 @@ function scoped<T extends RateLimit | Budget>(raw: Raw, name: string, numbers: r
  * (entrypoint `gatehouse/request/caller`). Deeply frozen: the engine shares one per
  * principal across requests.
  */
-type CallerFields = 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses' | 'responseHoldChars' | 'detectors';
+type CallerFields = 'limits' | 'budgets' | 'redact' | 'pseudonymize' | 'allowedModels' | 'maxTokens' | 'inspectResponses' | 'responseHoldChars' | 'detectors' | 'runBudget';
 export type CallerDecision = Readonly<Pick<RequestDecision, CallerFields>>;
 
 /** Text held back per streamed answer when the policy does not say (characters). */
@@ -117,8 +117,24 @@ export function callerDecisionOf(raw: unknown): CallerDecision {
     detectors: Object.freeze(detectors) as string[],
   };
   if (allowedModels !== undefined) caller.allowedModels = Object.freeze(allowedModels) as string[];
+  const runBudget = runBudgetOf(raw.runBudget);
+  if (runBudget !== undefined) caller.runBudget = runBudget;
   if (maxTokens !== undefined && maxTokens !== null) caller.maxTokens = maxTokens as number;
   return Object.freeze(caller);
+}
+
+/** `runBudget`: null/absent, or an object of positive numbers `calls`, `tokens`, `usd` (at least one). */
+function runBudgetOf(value: unknown): RequestDecision['runBudget'] {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) fail('runBudget', 'an object {calls, tokens, usd} or null');
+  const out: NonNullable<RequestDecision['runBudget']> = {};
+  for (const field of ['calls', 'tokens', 'usd'] as const) {
+    const n = value[field];
+    if (n === undefined || n === null) continue;
+    if (typeof n !== 'number' || !(n > 0) || (field !== 'usd' && !Number.isInteger(n))) fail(`runBudget.${field}`, field === 'usd' ? 'a number > 0' : 'a positive integer');
+    out[field] = n;
+  }
+  return Object.keys(out).length === 0 ? undefined : Object.freeze(out);
 }
 
 /** Validates and completes a `gatehouse/request/verdict` result (its arrays and annotations are kept, not copied). */

@@ -8,7 +8,7 @@ import { GatehouseError, type ErrorCode } from '../errors.js';
 import type { RequestDecision } from './decision.js';
 
 /** Policy codes that are Gatehouse error codes of their own; every other denial is `policy_denied`. */
-const OWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['model_not_allowed', 'approval_required', 'policy_denied']);
+const OWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['model_not_allowed', 'approval_required', 'policy_denied', 'delegation_depth_exceeded', 'delegation_loop']);
 
 export function requestDenial(decision: RequestDecision): GatehouseError {
   const code = decision.code !== undefined && OWN_CODES.has(decision.code) ? (decision.code as ErrorCode) : 'policy_denied';

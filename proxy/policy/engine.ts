@@ -44,7 +44,7 @@ const PROBE_INPUT: RequestPolicyInput = {
   request: { model: '', messages: [], tools: [], stream: false },
   usage: {},
   time: { now_ns: 0 },
-  context: { agent_depth: 0 },
+  context: { agent_chain: [], agent_depth: 0 },
   signals: {},
 };
 

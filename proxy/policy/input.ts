@@ -45,8 +45,11 @@ export interface ScopeUsage {
 
 export interface PolicyContext {
   trace_id?: string;
-  /** 0 for a call made directly by an application, 1 for an agent called by an agent, … */
+  /** The agents that led to this call, the first caller first (the caller's own agent is `principal.agent`). */
+  agent_chain: string[];
+  /** How many agents stand before this call: 0 for a call made directly by an application. */
   agent_depth: number;
+  /** The last agent of the chain: the one that delegated to this caller. */
   parent_agent?: string;
 }
 
@@ -124,7 +127,7 @@ export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput
     request: { model: request.model, messages, tools, max_tokens: request.maxTokens, stream: request.stream },
     usage: parts.usage ?? {},
     time: { now_ns: (parts.nowMs ?? Date.now()) * 1e6 },
-    context: parts.context ?? { agent_depth: 0 },
+    context: parts.context ?? { agent_chain: [], agent_depth: 0 },
     signals: parts.signals ?? {},
   };
 }

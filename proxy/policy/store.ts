@@ -25,6 +25,8 @@ export interface PolicyStoreOptions extends EngineOptions {
   debounceMs?: number;
   /** Called after every reload attempt, e.g. to log and count it. */
   onReload?: (result: ReloadResult) => void;
+  /** Documents added at the data root beside policies/data (e.g. `agents`: the agent registry), read at every load. */
+  extraData?: () => Record<string, unknown>;
 }
 
 export interface ReloadResult {
@@ -167,6 +169,7 @@ export class PolicyStore {
 
   private async build(wasm: Uint8Array, hash: string): Promise<Loaded> {
     const data = await readPolicyData(this.policiesDir);
+    if (this.options.extraData) Object.assign(data, this.options.extraData());
     const engine = await PolicyEngine.load(wasm, data, this.options);
     return { engine, wasm, sourcesHash: hash };
   }

@@ -13,6 +13,8 @@ import {
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
 import {
+  ATTR_GEN_AI_AGENT_ID,
+  ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -69,6 +71,19 @@ export const A = {
   user: 'gatehouse.user.id',
   userClaimed: 'gatehouse.user.claimed',
   agent: 'gatehouse.agent.id',
+  genAiAgentId: ATTR_GEN_AI_AGENT_ID,
+  agentName: ATTR_GEN_AI_AGENT_NAME,
+  /** The agents that led to this call, the first caller first, this call's agent last. */
+  agentChain: 'gatehouse.agent.chain',
+  /** How many agents stand before this call's agent (0: called by an application). */
+  agentDepth: 'gatehouse.agent.depth',
+  /** On an agent_status record: the new status, and why. */
+  agentStatus: 'gatehouse.agent.status',
+  agentStatusReason: 'gatehouse.agent.status_reason',
+  /** Calls of this run (trace id) counted so far, this one included, when a run budget applies. */
+  runCalls: 'gatehouse.run.calls',
+  /** The audit record's `record_type` when it is not a model request (e.g. `agent_status`). */
+  recordType: 'gatehouse.record.type',
   keyId: 'gatehouse.key.id',
   feature: 'gatehouse.feature',
   clientWire: 'gatehouse.client.wire',
@@ -131,6 +146,12 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.user, type: 'string' },
   { name: A.userClaimed, type: 'string' },
   { name: A.agent, type: 'string' },
+  { name: A.agentName, type: 'string' },
+  { name: A.agentChain, type: 'string[]' },
+  { name: A.agentDepth, type: 'int' },
+  { name: A.runCalls, type: 'int' },
+  { name: A.agentStatus, type: 'string' },
+  { name: A.agentStatusReason, type: 'string' },
   { name: A.keyId, type: 'string' },
   { name: A.feature, type: 'string' },
   { name: A.endUser, type: 'string' },

@@ -42,7 +42,7 @@ export function requestInput(
     request: { model, messages, tools: [], max_tokens: 1000, stream: false },
     usage: {},
     time: { now_ns: Date.now() * 1e6 },
-    context: { agent_depth: 0 },
+    context: { agent_chain: [], agent_depth: 0 },
     signals: {},
     ...overrides,
   };

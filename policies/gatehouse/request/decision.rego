@@ -49,6 +49,12 @@ default response_hold_chars := 400
 
 response_hold_chars := tenant.setting("stream_hold_chars")
 
+# Calls, tokens and USD one run (trace id) may use: the registry's runBudget for
+# the caller's agent, or run_budget in the tenant's data.
+default run_budget := null
+
+run_budget := tenant.setting("run_budget")
+
 annotations := object.union_n([
 	generic.annotations,
 	{"budget.near_limit": concat(",", scopes.near_budget) | count(scopes.near_budget) > 0},
@@ -77,6 +83,7 @@ caller := {
 	"inspectResponses": response.inspect,
 	"responseHoldChars": response_hold_chars,
 	"detectors": generic.detector_names,
+	"runBudget": run_budget,
 }
 
 verdict := {

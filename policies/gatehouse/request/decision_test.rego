@@ -82,7 +82,7 @@ test_first_denial_by_priority_gives_the_code if {
 	doc := object.union(fixture.request(fixture.advisor, "o3", msgs), {"context": {"agent_depth": 9}})
 	d := decide(doc)
 	d.allow == false
-	d.code == "agent_depth_exceeded"
+	d.code == "delegation_depth_exceeded"
 	count(d.reasons) == 3
 }
 

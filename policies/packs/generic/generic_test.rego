@@ -148,13 +148,13 @@ test_user_entry_overrides_the_cap if {
 
 test_agent_depth_over_the_limit_is_denied if {
 	doc := object.union(fixture.request(fixture.advisor, "gpt-4o", fixture.benign), {"context": {"agent_depth": 4}})
-	decide(doc).code == "agent_depth_exceeded"
+	decide(doc).code == "delegation_depth_exceeded"
 }
 
 test_agent_depth_per_agent if {
 	p := object.union(fixture.advisor, {"agent": "rebalancer"})
 	doc := object.union(fixture.request(p, "gpt-4o", fixture.benign), {"context": {"agent_depth": 2}})
-	decide(doc).code == "agent_depth_exceeded"
+	decide(doc).code == "delegation_depth_exceeded"
 	ok := object.union(fixture.request(fixture.advisor, "gpt-4o", fixture.benign), {"context": {"agent_depth": 2}})
 	decide(ok).allow == true
 }
