@@ -15,6 +15,7 @@ import { collectorCommand } from './collectorCommand.js';
 import { ingestKeysCommand } from './ingestKeysCommand.js';
 import { isLockError, shellIO, storeLocation, type CommandIO, type StoreHandle } from './commandIO.js';
 import { auditSearchCommand, auditShowCommand, reportCostsCommand } from './reportCommands.js';
+import { agentsExportCommand, agentsListCommand, agentsUnregisteredCommand } from './agentsCommands.js';
 
 type Command = (argv: string[], io: CommandIO) => Promise<number>;
 
@@ -26,6 +27,9 @@ const STORE_COMMANDS: Record<string, Command> = {
   'audit retention': auditRetentionCommand,
   'audit public-key': auditPublicKeyCommand,
   'report costs': reportCostsCommand,
+  'agents list': agentsListCommand,
+  'agents export': agentsExportCommand,
+  'agents unregistered': agentsUnregisteredCommand,
 };
 
 async function execute(command: Command, argv: string[], io: CommandIO): Promise<number> {
@@ -60,7 +64,7 @@ export async function runInCollector(name: string, argv: string[], store: StoreH
 }
 
 /** Options naming files or directories: resolved here, since the collector runs in another working directory. */
-const PATH_OPTIONS = new Set(['--out', '--dir', '--db', '--data-dir', '--public-key']);
+const PATH_OPTIONS = new Set(['--out', '--dir', '--db', '--data-dir', '--public-key', '--agents-dir', '--config']);
 
 /** `argv` with the values of PATH_OPTIONS (`--out X` and `--out=X`) made absolute against this process's cwd. */
 function absolutePaths(argv: string[]): string[] {

@@ -10,6 +10,10 @@ const start: Command = async (argv) => (await import('./start.js')).startCommand
 const proxy: Command = async (argv) => (await import('./start.js')).proxyCommand(argv);
 const keys: Command = async (argv) => (await import('./keys.js')).keysCommand(argv);
 
+function agentsAdmin(action: 'suspend' | 'resume' | 'decommission'): Command {
+  return async (argv) => (await import('./agentsAdmin.js')).agentsAdminCommand(action, argv);
+}
+
 function collector(name: string): Command {
   return async (argv) => {
     const command = (await import('../../collector/cli/index.js')).collectorCommands[name];
@@ -29,6 +33,12 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'audit retention': { run: collector('audit retention'), help: 'delete whole exported segments past retention' },
   'audit public-key': { run: collector('audit public-key'), help: 'print the checkpoint signing public key' },
   'report costs': { run: collector('report costs'), help: 'cost by team, user, agent, model or prompt version' },
+  'agents list': { run: collector('agents list'), help: 'the agent inventory: owner, purpose, status, models, tools, data, activity' },
+  'agents export': { run: collector('agents export'), help: 'the agent inventory as CSV, Parquet or JSON' },
+  'agents unregistered': { run: collector('agents unregistered'), help: 'agents that called without being registered' },
+  'agents suspend': { run: agentsAdmin('suspend'), help: 'suspend an agent on every replica (recorded in the audit trail)' },
+  'agents resume': { run: agentsAdmin('resume'), help: 'resume a suspended agent' },
+  'agents decommission': { run: agentsAdmin('decommission'), help: 'decommission an agent for good' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
 };

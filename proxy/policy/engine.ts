@@ -119,6 +119,7 @@ export class PolicyEngine {
     if (verdict.code !== undefined) decision.code = verdict.code;
     if (caller.allowedModels !== undefined) decision.allowedModels = caller.allowedModels;
     if (caller.maxTokens !== undefined) decision.maxTokens = caller.maxTokens;
+    if (caller.runBudget !== undefined) decision.runBudget = caller.runBudget;
     return decision;
   }
 

@@ -23,7 +23,8 @@ export interface TestKey {
   user?: string;
   agent?: string;
   feature?: string;
-  allowHeaders?: Array<'user' | 'feature'>;
+  allowHeaders?: Array<'user' | 'feature' | 'agent'>;
+  roles?: Array<'agents:admin'>;
   models?: string[];
 }
 
