@@ -23,9 +23,9 @@ default team := {}
 
 team := config.teams[input.principal.team]
 
-default data_agent := {}
+default agent := {}
 
-data_agent := config.agents[input.principal.agent]
+agent := config.agents[input.principal.agent]
 
 # The caller's agent as the registry declares it; only for the tenant it belongs to.
 registered := entry if {
@@ -33,29 +33,23 @@ registered := entry if {
 	entry.tenant == input.principal.tenant
 }
 
-default registry_layer := {}
+# What the registry entry contributes to the agent layer, as plain lookups (no
+# object is built per request): its models and run budget as settings, its
+# limits and budgets as the agent scope's entries.
+registry_setting("models") := registered.models
 
-registry_layer := {name: value |
-	some name, value in {
-		"models": object.get(registered, "models", null),
-		"limits": in_agent_scope(object.get(registered, "limits", null)),
-		"budgets": in_agent_scope(object.get(registered, "budgets", null)),
-		"run_budget": object.get(registered, "runBudget", null),
-	}
-	value != null
-}
+registry_setting("run_budget") := registered.runBudget
 
-in_agent_scope(entry) := null if entry == null
+registry_section("limits", "agent") := registered.limits
 
-in_agent_scope(entry) := {"agent": entry} if entry != null
-
-agent := object.union(data_agent, registry_layer)
+registry_section("budgets", "agent") := registered.budgets
 
 default user := {}
 
 user := config.users[input.principal.user]
 
-# The layers, most specific first: user, agent, team, tenant. A layer's entry
+# The layers, most specific first: user, agent (the registry's entry, then the
+# tenant data's), team, tenant. A layer's entry
 # replaces the less specific ones' entry as a whole (a team's limits.user replaces
 # the tenant's limits.user for that team's users); nothing is merged field by field.
 # Written as else-chains of plain lookups: this runs for every scope of every request.
@@ -64,6 +58,8 @@ user := config.users[input.principal.user]
 # that sets it; undefined when no layer does.
 setting(name) := value if {
 	value := user[name]
+} else := value if {
+	value := registry_setting(name)
 } else := value if {
 	value := agent[name]
 } else := value if {
@@ -74,6 +70,8 @@ setting(name) := value if {
 # specific layer that has one; undefined when none does.
 section(name, scope) := entry if {
 	entry := user[name][scope]
+} else := entry if {
+	entry := registry_section(name, scope)
 } else := entry if {
 	entry := agent[name][scope]
 } else := entry if {

@@ -169,3 +169,12 @@ describe('hash chain and tamper detection', () => {
     expect((await verify()).out).toMatch(/FAIL at seq 10: checkpoint_mismatch/);
   });
 });
+
+describe('docs/audit-format.md', () => {
+  it('lists every column of the record schema, in order, with its type', async () => {
+    const doc = await readFile(new URL('../../docs/audit-format.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## 2. Record schema'), doc.indexOf('## 3.'));
+    const documented = [...section.matchAll(/^\| `([a-z0-9_]+)` \| ([A-Z0-9(),\[\]]+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(documented).toEqual(AUDIT_COLUMNS.map((c) => [c.name, c.type]));
+  });
+});
