@@ -48,7 +48,8 @@ export async function readAgentDirectory(dir: string): Promise<AgentDirectory> {
   const seen = new Map<string, string>();
   const texts: string[] = [];
   for (const file of files) {
-    const shown = relative(process.cwd(), file) || file;
+    const inside = relative(process.cwd(), file);
+    const shown = inside === '' || inside.startsWith('..') ? file : inside;
     let raw: unknown;
     try {
       const text = await readFile(file, 'utf8');

@@ -44,3 +44,34 @@ describe('gatehouse start', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   }, 60_000);
 });
+
+describe('gatehouse start with an invalid agent registry', () => {
+  it('exits 2 and names the file and path of each problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-registry-'));
+    try {
+      const { writeFile, mkdir } = await import('node:fs/promises');
+      await mkdir(join(dir, 'agents'));
+      await writeFile(join(dir, 'agents', 'bot.yaml'), 'id: bot\nname: Bot\ntenant: acme\nowner: { team: ops }\npurpose: x\nenvironment: prod\n');
+      await writeFile(join(dir, 'gatehouse.yaml'), [
+        'providers: { sim: { type: simulated } }',
+        'models: { gpt-4o-mini: { targets: [{ provider: sim, model: gpt-4o-mini }] } }',
+        `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
+        `agents: { dir: ${JSON.stringify(join(dir, 'agents'))} }`,
+        'collector: { embedded: false }',
+        'server: { port: 0 }',
+      ].join('\n'));
+      const child = spawn(process.execPath, [CLI, 'proxy', '--config', join(dir, 'gatehouse.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 45_000);
+        child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode); });
+      });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/bot\.yaml: owner\.contact: /);
+      expect(stderr).toMatch(/bot\.yaml: environment: .*allowed: production, staging, development/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
