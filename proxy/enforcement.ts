@@ -52,7 +52,7 @@ export async function createEnforcement(config: Config): Promise<EnforcementPart
     config.limits.store === 'redis'
       ? await createLimitStore({ kind: 'redis', url: config.limits.redisUrl, keyPrefix: config.limits.keyPrefix, failMode: config.limits.failMode, onError })
       : await createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), onError });
-  const agentState = await createAgentState(config.limits, (error) => onError(error, 'agents'));
+  const agentState = await createAgentState(config.limits, resolve(join(config.dataDir, 'agent-status.json')), (error) => onError(error, 'agents'));
   let stopped: Promise<void> | undefined;
   return {
     policies,

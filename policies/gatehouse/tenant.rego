@@ -34,11 +34,10 @@ registered := entry if {
 }
 
 # What the registry entry contributes to the agent layer, as plain lookups (no
-# object is built per request): its models and run budget as settings, its
-# limits and budgets as the agent scope's entries.
+# object is built per request): its models as a setting, its limits and budgets
+# as the agent scope's entries. (The registry's models and run budget are also
+# ceilings no data layer lifts: packs/generic/agents.rego, request/decision.rego.)
 registry_setting("models") := registered.models
-
-registry_setting("run_budget") := registered.runBudget
 
 registry_section("limits", "agent") := registered.limits
 

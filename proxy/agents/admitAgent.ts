@@ -8,7 +8,6 @@
  * for the key's tenant (`agent_not_registered`) and active in the registry and
  * in the shared status overrides (`agent_suspended`).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -25,12 +24,13 @@ function claimedAgent(ctx: RequestContext, key: KeyConfig): string | undefined {
   const fromHeader = Array.isArray(header) ? header[0] : header;
   const claim = fromHeader ?? (key.allowHeaders.includes('agent') ? ctx.baggage?.[AGENT_BAGGAGE] : undefined);
   if (claim === undefined) return undefined;
+  const source = fromHeader !== undefined ? AGENT_HEADER : 'baggage';
   if (fromHeader !== undefined && !key.allowHeaders.includes('agent') && claim !== key.agent) {
     throw new GatehouseError('header_not_allowed', `this key may not set ${AGENT_HEADER}`, { param: AGENT_HEADER });
   }
-  if (!AGENT_ID.test(claim)) throw new GatehouseError('invalid_request', `${AGENT_HEADER}: expected an agent id (1 to 64 of a-z 0-9 . _ -)`, { param: AGENT_HEADER });
+  if (!AGENT_ID.test(claim)) throw new GatehouseError('invalid_request', `${source}: expected an agent id (1 to 64 of a-z 0-9 . _ -)`, { param: source });
   if (key.agent !== undefined && claim !== key.agent) {
-    throw new GatehouseError('header_not_allowed', `this key acts as agent '${key.agent}' and may not claim another`, { param: AGENT_HEADER });
+    throw new GatehouseError('header_not_allowed', `this key acts as agent '${key.agent}' and may not claim another`, { param: source });
   }
   return claim;
 }
@@ -39,11 +39,11 @@ function claimedAgent(ctx: RequestContext, key: KeyConfig): string | undefined {
  * Resolves the agent and the delegation chain onto the context, and refuses an
  * unregistered or inactive agent. Runs after the key is identified.
  */
-export async function admitAgent(ctx: RequestContext, deps: PipelineDeps, key: KeyConfig, _headers: IncomingHttpHeaders = ctx.headers): Promise<void> {
+export async function admitAgent(ctx: RequestContext, deps: PipelineDeps, key: KeyConfig): Promise<void> {
   const principal = ctx.principal!;
   const claim = claimedAgent(ctx, key);
   if (claim !== undefined) principal.agent = claim;
-  const delegation = delegationOf(ctx.baggage);
+  const delegation = delegationOf(ctx.baggage, ctx.headers.baggage);
   ctx.delegation = delegation;
   const agentId = principal.agent;
   if (agentId !== undefined || delegation.chain.length > 0) {
@@ -65,10 +65,10 @@ export async function admitAgent(ctx: RequestContext, deps: PipelineDeps, key: K
   try {
     override = await deps.agentState?.status(`${principal.tenant}/${agentId}`);
   } catch (error) {
-    if (deps.config.limits.failMode === 'open') return;
+    // The kill switch fails closed whatever limits.failMode says: a suspended agent is never served because Redis is down.
     throw new GatehouseError('limits_unavailable', 'the agent status store cannot be reached', { cause: error, retryAfterSeconds: 1 });
   }
   if (override !== undefined) {
-    throw new GatehouseError('agent_suspended', `agent '${agentId}' was ${override.status} by ${override.by} at ${override.at}: ${override.reason}`);
+    throw new GatehouseError('agent_suspended', `agent '${agentId}' was ${override.status} at ${override.at}: ${override.reason}`);
   }
 }

@@ -42,6 +42,10 @@ export const agentSchema = z.strictObject({
   limits: z.strictObject({ requestsPerMinute: positiveInt.optional(), tokensPerMinute: positiveInt.optional() }).optional(),
   /** How many agents may stand before this one in a delegation chain (0: only applications may call it). */
   maxDelegationDepth: z.number().int().min(0).max(32).default(3),
+  /** Only tools annotated `readOnlyHint` (enforced by the shipped tools pack). */
+  readOnly: z.boolean().default(false),
+  /** The agent's own MCP endpoint: other agents call its tools through the gateway as `<id>.<tool>`. */
+  mcp: z.strictObject({ url: z.url() }).optional(),
   /** Per run (one trace id), across every agent of the run: calls, tokens and USD. */
   runBudget: z.strictObject({ calls: positiveInt.max(10_000_000).optional(), tokens: positiveInt.optional(), usd: usd.optional() }).optional(),
 }).superRefine((agent, check) => {

@@ -8,6 +8,7 @@
  * - run counters: calls, tokens and USD per run (one trace id), for run budgets.
  *   A run's counters expire RUN_TTL_MS after its last call.
  */
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../limits/luaScript.js';
 import type { RunBudget } from './agentSchema.js';
@@ -30,7 +31,12 @@ export interface AgentState {
   shutdown(): Promise<void>;
   /** The override of agent `key` (`tenant/id`), if any. Throws when the shared store cannot be read. */
   status(key: string): Promise<StatusOverride | undefined>;
-  setStatus(key: string, override: StatusOverride | undefined): Promise<void>;
+  /**
+   * Sets (or, with undefined, clears) the override of agent `key`, atomically
+   * unless it is decommissioned: a decommissioned agent stays so ('decommissioned'
+   * is returned and nothing changes), whatever runs at the same time on other replicas.
+   */
+  changeStatus(key: string, override: StatusOverride | undefined): Promise<'changed' | 'decommissioned'>;
   /** Counts one call of run `key` (`tenant/trace id`), unless the budget is spent: calls past `calls`, or tokens/USD already reached. */
   admitRun(key: string, budget: RunBudget): Promise<RunVerdict>;
   /** Adds what a call of the run used. Never throws. */
@@ -39,8 +45,8 @@ export interface AgentState {
 
 /** A run's counters live this long after its last call. */
 export const RUN_TTL_MS = 24 * 3_600_000;
-/** Runs a memory state remembers at most (the oldest are forgotten first). */
-const MAX_MEMORY_RUNS = 100_000;
+/** Runs a memory state remembers per tenant at most (the oldest are forgotten first): one tenant never evicts another's. */
+const MAX_MEMORY_RUNS_PER_TENANT = 100_000;
 
 interface RunCounters { calls: number; tokens: number; usdMicros: number; touched: number }
 
@@ -53,26 +59,67 @@ function verdictOf(counters: { calls: number; tokens: number; usdMicros: number 
   return undefined;
 }
 
-/** One process: overrides and run counters in maps. */
+/**
+ * One process: run counters in maps (per tenant), overrides in a map kept in
+ * `file` (0600, rewritten atomically on every change), so a suspension survives
+ * a restart.
+ */
 export class MemoryAgentState implements AgentState {
-  private readonly overrides = new Map<string, StatusOverride>();
-  private readonly runs = new Map<string, RunCounters>();
+  private overrides = new Map<string, StatusOverride>();
+  private readonly runs = new Map<string, Map<string, RunCounters>>();
+  private writing: Promise<void> = Promise.resolve();
 
-  async start(): Promise<void> {}
-  async shutdown(): Promise<void> {}
+  constructor(private readonly file?: string) {}
+
+  async start(): Promise<void> {
+    if (this.file === undefined) return;
+    try {
+      const saved = JSON.parse(await readFile(this.file, 'utf8')) as { overrides?: Record<string, StatusOverride> };
+      this.overrides = new Map(Object.entries(saved.overrides ?? {}));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${this.file}: cannot read the agent status overrides: ${(error as Error).message}`);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.writing;
+  }
 
   async status(key: string): Promise<StatusOverride | undefined> {
     return this.overrides.get(key);
   }
 
-  async setStatus(key: string, override: StatusOverride | undefined): Promise<void> {
+  async changeStatus(key: string, override: StatusOverride | undefined): Promise<'changed' | 'decommissioned'> {
+    if (this.overrides.get(key)?.status === 'decommissioned') return 'decommissioned';
     if (override === undefined) this.overrides.delete(key);
     else this.overrides.set(key, override);
+    await this.save();
+    return 'changed';
+  }
+
+  private save(): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return Promise.resolve();
+    const text = `${JSON.stringify({ overrides: Object.fromEntries(this.overrides) }, null, 2)}\n`;
+    this.writing = this.writing.then(async () => {
+      const temp = `${file}.${process.pid}.tmp`;
+      await writeFile(temp, text, { mode: 0o600 });
+      await rename(temp, file);
+    });
+    return this.writing;
+  }
+
+  private runsOf(key: string): Map<string, RunCounters> {
+    const tenant = key.slice(0, key.indexOf('/'));
+    let runs = this.runs.get(tenant);
+    if (runs === undefined) this.runs.set(tenant, (runs = new Map()));
+    return runs;
   }
 
   async admitRun(key: string, budget: RunBudget): Promise<RunVerdict> {
     const now = Date.now();
-    let run = this.runs.get(key);
+    const runs = this.runsOf(key);
+    let run = runs.get(key);
     if (run !== undefined && now - run.touched > RUN_TTL_MS) run = undefined;
     run ??= { calls: 0, tokens: 0, usdMicros: 0, touched: now };
     const refused = verdictOf(run, budget);
@@ -80,14 +127,14 @@ export class MemoryAgentState implements AgentState {
     run.calls++;
     run.touched = now;
     // Re-inserted so the map's order is last use: the first entry is the oldest.
-    this.runs.delete(key);
-    this.runs.set(key, run);
-    if (this.runs.size > MAX_MEMORY_RUNS) this.runs.delete(this.runs.keys().next().value as string);
+    runs.delete(key);
+    runs.set(key, run);
+    if (runs.size > MAX_MEMORY_RUNS_PER_TENANT) runs.delete(runs.keys().next().value as string);
     return { ok: true, calls: run.calls };
   }
 
   async settleRun(key: string, tokens: number, usdMicros: number): Promise<void> {
-    const run = this.runs.get(key);
+    const run = this.runsOf(key).get(key);
     if (run === undefined) return;
     run.tokens += tokens;
     run.usdMicros += usdMicros;
@@ -106,9 +153,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {'ok', calls + 1}
 `;
 
+const CHANGE_STATUS_LUA = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and cjson.decode(current).status == 'decommissioned' then return 'decommissioned' end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 'changed'
+`;
+
 /** Several replicas: overrides in one hash, run counters in one hash per run, both under the limits key prefix. */
 export class RedisAgentState implements AgentState {
   private readonly admitScript = new LuaScript(ADMIT_RUN_LUA);
+  private readonly changeScript = new LuaScript(CHANGE_STATUS_LUA);
 
   constructor(private readonly client: Redis, private readonly prefix: string, private readonly onError: (error: unknown) => void) {}
 
@@ -131,9 +186,9 @@ export class RedisAgentState implements AgentState {
     return raw === null ? undefined : (JSON.parse(raw) as StatusOverride);
   }
 
-  async setStatus(key: string, override: StatusOverride | undefined): Promise<void> {
-    if (override === undefined) await this.client.hdel(`${this.prefix}agents:status`, key);
-    else await this.client.hset(`${this.prefix}agents:status`, key, JSON.stringify(override));
+  async changeStatus(key: string, override: StatusOverride | undefined): Promise<'changed' | 'decommissioned'> {
+    const reply = await this.changeScript.run(this.client, [`${this.prefix}agents:status`], [key, override === undefined ? '' : JSON.stringify(override)]);
+    return reply === 'decommissioned' ? 'decommissioned' : 'changed';
   }
 
   async admitRun(key: string, budget: RunBudget): Promise<RunVerdict> {
@@ -161,9 +216,9 @@ export class RedisAgentState implements AgentState {
   }
 }
 
-/** The agent state for the configured limit store. */
-export async function createAgentState(limits: { store: 'memory' | 'redis'; redisUrl: string; keyPrefix: string }, onError: (error: unknown) => void): Promise<AgentState> {
-  if (limits.store === 'memory') return new MemoryAgentState();
+/** The agent state for the configured limit store; the memory one keeps its overrides in `statusFile`. */
+export async function createAgentState(limits: { store: 'memory' | 'redis'; redisUrl: string; keyPrefix: string }, statusFile: string, onError: (error: unknown) => void): Promise<AgentState> {
+  if (limits.store === 'memory') return new MemoryAgentState(statusFile);
   const { Redis } = await import('ioredis');
   const client = new Redis(limits.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, retryStrategy: (attempt) => Math.min(attempt * 100, 2000) });
   client.on('error', onError);

@@ -23,8 +23,14 @@ export interface Delegation {
 
 const NONE: Delegation = Object.freeze({ chain: [], depth: 0 }) as Delegation;
 
-/** The delegation a request's baggage states; 400 `invalid_request` (param `baggage`) for a malformed chain. */
-export function delegationOf(baggage: Record<string, string> | undefined): Delegation {
+/**
+ * The delegation a request's baggage states; 400 `invalid_request` (param
+ * `baggage`) for a malformed chain. `raw` is the `baggage` header as sent: a
+ * header that states the chain twice, or has members without `=` (an unencoded
+ * comma inside the chain), is refused rather than read in part.
+ */
+export function delegationOf(baggage: Record<string, string> | undefined, header?: string | string[]): Delegation {
+  if (header !== undefined) checkRawBaggage(Array.isArray(header) ? header.join(',') : header);
   if (baggage === undefined) return NONE;
   const raw = baggage[CHAIN_BAGGAGE];
   const legacy = Number(baggage[LEGACY_DEPTH_BAGGAGE] ?? 0);
@@ -36,6 +42,22 @@ export function delegationOf(baggage: Record<string, string> | undefined): Deleg
     if (!AGENT_ID.test(id)) throw new GatehouseError('invalid_request', `baggage ${CHAIN_BAGGAGE}: '${id.slice(0, 64)}' is not an agent id`, { param: 'baggage' });
   }
   return { chain, depth: Math.max(chain.length, stated) };
+}
+
+function checkRawBaggage(header: string): void {
+  if (!header.includes('gatehouse.agent.')) return;
+  let chains = 0;
+  for (const member of header.split(',')) {
+    const trimmed = member.trim();
+    if (trimmed === '') continue;
+    const eq = trimmed.indexOf('=');
+    if (eq < 0) {
+      throw new GatehouseError('invalid_request', `baggage: member '${trimmed.slice(0, 64)}' has no '='; percent-encode the commas of ${CHAIN_BAGGAGE} (%2C)`, { param: 'baggage' });
+    }
+    if (trimmed.slice(0, eq).trim() === CHAIN_BAGGAGE && ++chains > 1) {
+      throw new GatehouseError('invalid_request', `baggage: ${CHAIN_BAGGAGE} appears more than once`, { param: 'baggage' });
+    }
+  }
 }
 
 /** The baggage value that carries `chain` plus `agent` on to the next call. */

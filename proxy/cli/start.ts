@@ -147,12 +147,16 @@ function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCo
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
-/** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads policies. */
+/** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads the agent registry and the policies. */
 function untilSignalled(gateway: Gateway, collector: RunningCollector | undefined): Promise<void> {
   const reload = () => {
     const policies = gateway.enforcement.policies;
     if (!policies) return;
-    policies.reload().catch((error: unknown) => log.error('policy reload failed', { error }));
+    // The registry first: a changed registry reloads the policies itself; the policies are reloaded in any case.
+    void (async () => {
+      await gateway.enforcement.agents?.reload();
+      await policies.reload();
+    })().catch((error: unknown) => log.error('policy reload failed', { error }));
   };
   process.on('SIGHUP', reload);
   return new Promise((resolve) => {

@@ -105,6 +105,12 @@ function crossReferenceProblems(config: Config): string[] {
       if (name !== '*' && !config.models[name]) problems.push(`keys[${i}].models[${j}]: unknown model '${name}'; known: ${aliases.join(', ')}`);
     });
   });
+  if (config.agents.dir !== undefined && !config.policy.enabled) {
+    problems.push('agents.dir: the agent registry needs policy.enabled: true (its rules and the run budgets are policy)');
+  }
+  for (const name of Object.keys(config.mcp.servers)) {
+    if (name === 'gatehouse') problems.push(`mcp.servers.${name}: 'gatehouse' is reserved`);
+  }
   for (const [name, provider] of Object.entries(config.providers)) {
     if (provider.type !== 'simulated' && provider.type !== 'openai-compatible' && !provider.apiKey) {
       problems.push(`providers.${name}.apiKey: required for a ${provider.type} provider (use \${ENV_VAR} to read it from the environment)`);

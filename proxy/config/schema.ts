@@ -167,6 +167,45 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   prices: z.record(z.string(), priceSchema).default({}),
+  mcp: z
+    .strictObject({
+      /**
+       * Upstream MCP servers, by name (the namespace of their tools: `crm` serves
+       * `crm.lookup_customer`). Either `url` (Streamable HTTP) or `command` (stdio).
+       */
+      servers: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a server name of a-z, 0-9, _ and - (it prefixes its tools: <name>.<tool>)'),
+          z.union([
+            z.strictObject({
+              url: z.url(),
+              /** Sent to the server on every request, e.g. its credential ("Bearer ${CRM_TOKEN}"); never seen by callers. */
+              headers: z.record(z.string(), z.string()).default({}),
+            }),
+            z.strictObject({
+              command: z.string().min(1),
+              args: z.array(z.string()).default([]),
+              /** The command's environment (in addition to PATH and HOME); e.g. its credentials. */
+              env: z.record(z.string(), z.string()).default({}),
+              cwd: z.string().optional(),
+            }),
+          ]),
+        )
+        .default({}),
+      /** Authorization servers named in the protected-resource metadata (RFC 9728), e.g. the company's OAuth issuer. */
+      authorizationServers: z.array(z.url()).default([]),
+      /** The canonical URL of the MCP endpoint (the `resource` of RFC 9728); default: from the request's Host. */
+      resource: z.url().optional(),
+      /** Longest wait for an upstream tool call. */
+      callTimeoutMs: positiveInt.max(600_000).default(60_000),
+      /** Largest tool result passed back (bytes of its JSON); a larger one is an error. */
+      maxResultBytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+      /** Open MCP sessions at most; the least recently used is closed past it. */
+      maxSessions: positiveInt.max(1_000_000).default(10_000),
+      /** A session unused this long is closed. */
+      sessionIdleMs: positiveInt.default(30 * 60_000),
+    })
+    .prefault({}),
   agents: z
     .strictObject({
       /**

@@ -1,4 +1,5 @@
 /** `GET /v1/models`: the aliases the caller's key may use, in the caller's wire. */
+import { admitAgent } from '../agents/admitAgent.js';
 import { KeyRing } from '../identity/keyRing.js';
 import type { ModelInfo } from '../wire/types.js';
 import type { RequestContext } from './context.js';
@@ -8,7 +9,10 @@ import { failRequest } from './finish.js';
 
 export async function handleModels(ctx: RequestContext, deps: PipelineDeps, sink: ResponseSink): Promise<void> {
   try {
-    const { key } = deps.keys.identify(ctx.headers);
+    const { key, principal } = deps.keys.identify(ctx.headers);
+    ctx.principal = principal;
+    // An agent that may not act may not list models either.
+    await admitAgent(ctx, deps, key);
     const created = Math.floor(deps.startedAt / 1000);
     const models: ModelInfo[] = deps.routes
       .aliases()

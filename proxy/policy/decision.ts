@@ -74,3 +74,11 @@ export interface ResponseDecision {
   /** PII classes to redact from the answer when action is `redact`. */
   redact?: PiiClass[];
 }
+
+/** The call-time tool decision (`gatehouse/tools/decision`). */
+export interface ToolDecision {
+  allow: boolean;
+  /** e.g. `tool_not_found`, `data_not_allowed`, `approval_required`. */
+  code?: string;
+  reasons: string[];
+}

@@ -6,7 +6,7 @@
  * bug, and the engine turns it into `policy_error` (fail closed) rather than
  * enforcing less than the policy meant.
  */
-import type { Budget, PiiClass, RateLimit, RequestDecision, ResponseDecision, ScopeKind } from './decision.js';
+import type { Budget, PiiClass, RateLimit, RequestDecision, ResponseDecision, ScopeKind, ToolDecision } from './decision.js';
 
 const SCOPES: ReadonlySet<string> = new Set<ScopeKind>(['tenant', 'team', 'user', 'agent', 'key', 'feature', 'global']);
 const PII: ReadonlySet<string> = new Set<PiiClass>(['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'secret']);
@@ -178,5 +178,17 @@ export function responseDecisionOf(raw: unknown): ResponseDecision {
   }
   if (decision.action === 'redact') decision.redact = piiClasses(raw, 'redact');
   else if (raw.redact !== undefined) decision.redact = piiClasses(raw, 'redact');
+  return decision;
+}
+
+/** Validates a `gatehouse/tools/decision` result. */
+export function toolDecisionOf(raw: unknown): ToolDecision {
+  if (!isObject(raw)) fail('', 'an object');
+  if (typeof raw.allow !== 'boolean') fail('allow', 'a boolean');
+  const reasons = stringArray(raw, 'reasons');
+  if (!raw.allow && reasons.length === 0) reasons.push(DEFAULT_REASON);
+  const code = optionalString(raw, 'code');
+  const decision: ToolDecision = { allow: raw.allow, reasons };
+  if (code !== undefined) decision.code = code;
   return decision;
 }

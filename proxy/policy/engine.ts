@@ -8,9 +8,9 @@ import canonicalize from 'canonicalize';
 import { GatehouseError } from '../errors.js';
 import { GATEHOUSE_BUILTINS, missingBuiltins, type HostBuiltin } from './builtins.js';
 import { callerInput, CallerMemo, principalKey } from './callerMemo.js';
-import type { RequestDecision, ResponseDecision } from './decision.js';
-import { callerDecisionOf, requestVerdictOf, responseDecisionOf, type CallerDecision, type RequestVerdict } from './decisionShape.js';
-import type { PolicyPrincipal, RequestPolicyInput, ResponsePolicyInput } from './input.js';
+import type { RequestDecision, ResponseDecision, ToolDecision } from './decision.js';
+import { callerDecisionOf, requestVerdictOf, responseDecisionOf, toolDecisionOf, type CallerDecision, type RequestVerdict } from './decisionShape.js';
+import type { PolicyPrincipal, RequestPolicyInput, ResponsePolicyInput, ToolCallInput, ToolsListInput } from './input.js';
 import type { PolicyDocument } from './policyData.js';
 import { WasmInstance } from './wasmInstance.js';
 
@@ -22,8 +22,11 @@ import { WasmInstance } from './wasmInstance.js';
 export const CALLER_ENTRYPOINT = 'gatehouse/request/caller';
 export const VERDICT_ENTRYPOINT = 'gatehouse/request/verdict';
 export const RESPONSE_ENTRYPOINT = 'gatehouse/response/decision';
+/** The MCP endpoint's tool policy (docs/policies.md, "Tool policy"): list time and call time. */
+export const TOOLS_VISIBLE_ENTRYPOINT = 'gatehouse/tools/visible';
+export const TOOLS_DECISION_ENTRYPOINT = 'gatehouse/tools/decision';
 /** Every entrypoint policy.wasm must be built with (`opa build -e`). */
-export const ENTRYPOINTS = [CALLER_ENTRYPOINT, VERDICT_ENTRYPOINT, RESPONSE_ENTRYPOINT] as const;
+export const ENTRYPOINTS = [CALLER_ENTRYPOINT, VERDICT_ENTRYPOINT, RESPONSE_ENTRYPOINT, TOOLS_VISIBLE_ENTRYPOINT, TOOLS_DECISION_ENTRYPOINT] as const;
 
 export interface EngineOptions {
   /** Host builtins; defaults to GATEHOUSE_BUILTINS. Tests replace them to provoke errors. */
@@ -57,6 +60,8 @@ export class PolicyEngine {
     private readonly callerId: number,
     private readonly verdictId: number,
     private readonly responseId: number,
+    private readonly toolsVisibleId: number,
+    private readonly toolsDecisionId: number,
     /** sha256 of the wasm and the data: recorded as `gatehouse.policy.revision`. */
     readonly revision: string,
   ) {}
@@ -74,12 +79,12 @@ export class PolicyEngine {
     if (missing.length > 0) {
       throw new Error(`policy.wasm needs builtins neither the WASM target nor the proxy provides: ${missing.join(', ')}`);
     }
-    const [callerId, verdictId, responseId] = ENTRYPOINTS.map((name) => instance.entrypoints[name]);
-    if (callerId === undefined || verdictId === undefined || responseId === undefined) {
+    const [callerId, verdictId, responseId, toolsVisibleId, toolsDecisionId] = ENTRYPOINTS.map((name) => instance.entrypoints[name]);
+    if (callerId === undefined || verdictId === undefined || responseId === undefined || toolsVisibleId === undefined || toolsDecisionId === undefined) {
       throw new Error(`policy.wasm must be built with ${ENTRYPOINTS.map((name) => `-e ${name}`).join(' ')}`);
     }
     instance.setData(data);
-    const engine = new PolicyEngine(instance, callerId, verdictId, responseId, policyRevision(wasm, data));
+    const engine = new PolicyEngine(instance, callerId, verdictId, responseId, toolsVisibleId, toolsDecisionId, policyRevision(wasm, data));
     try {
       engine.evaluateRequest(PROBE_INPUT);
     } catch (error) {
@@ -146,6 +151,23 @@ export class PolicyEngine {
       return responseDecisionOf(raw);
     } catch (error) {
       throw policyError(`${RESPONSE_ENTRYPOINT}: malformed decision`, error);
+    }
+  }
+
+  /** List time: the names of `input.tools` the caller may see. Throws policy_error on any failure (fail closed). */
+  visibleTools(input: ToolsListInput): string[] {
+    const raw = this.evaluate(this.toolsVisibleId, TOOLS_VISIBLE_ENTRYPOINT, input);
+    if (!Array.isArray(raw) || raw.some((name) => typeof name !== 'string')) throw policyError(`${TOOLS_VISIBLE_ENTRYPOINT}: expected an array of tool names`);
+    return raw as string[];
+  }
+
+  /** Call time: allow, or deny with a code and reasons. Throws policy_error on any failure (fail closed). */
+  evaluateToolCall(input: ToolCallInput): ToolDecision {
+    const raw = this.evaluate(this.toolsDecisionId, TOOLS_DECISION_ENTRYPOINT, input);
+    try {
+      return toolDecisionOf(raw);
+    } catch (error) {
+      throw policyError(`${TOOLS_DECISION_ENTRYPOINT}: malformed decision`, error);
     }
   }
 

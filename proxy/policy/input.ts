@@ -97,6 +97,34 @@ export interface ResponsePolicyInput {
   final: boolean;
 }
 
+/** A tool as the tool policy sees it. */
+export interface PolicyTool {
+  /** `<server>.<tool>`, what callers see. */
+  name: string;
+  server: string;
+  /** The tool's own name at its server. */
+  tool: string;
+  /** The server's annotations (readOnlyHint, destructiveHint, idempotentHint, openWorldHint, title). */
+  annotations: Record<string, unknown>;
+  /** For agents as tools: the agent id behind the server. */
+  agent?: string;
+}
+
+/** `gatehouse/tools/visible`: which of `tools` the caller may see. */
+export interface ToolsListInput {
+  principal: PolicyPrincipal;
+  context: PolicyContext;
+  tools: PolicyTool[];
+}
+
+/** `gatehouse/tools/decision`: one call of `tool` with `arguments`. */
+export interface ToolCallInput {
+  principal: PolicyPrincipal;
+  context: PolicyContext;
+  tool: PolicyTool;
+  arguments: Record<string, unknown>;
+}
+
 export interface RequestInputParts {
   principal: PolicyPrincipal;
   request: ChatRequest;

@@ -156,5 +156,30 @@ describe('agent admission', () => {
     expect((await openaiFailure(chat('advisor'))).code).toBe('agent_suspended');
     const resumeDecommissioned = await admin('resume', 'admin', { reason: 'oops' });
     expect(resumeDecommissioned.status).toBe(400);
+    // Decommissioning is final: not even a suspension replaces it.
+    expect((await admin('suspend', 'admin', { reason: 'then resume' })).status).toBe(400);
+    expect((await openaiFailure(chat('advisor'))).code).toBe('agent_suspended');
+    // A status set in the registry file is not lifted through the API.
+    const lift = await fetch(`${gw.url}/v1/gatehouse/agents/paused-bot/resume`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.keys.admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'lift it' }),
+    });
+    expect(lift.status).toBe(400);
+    expect((await openaiFailure(chat('paused'))).code).toBe('agent_suspended');
+  });
+
+  it('refuses a chain with unencoded commas or stated twice, instead of reading part of it', async () => {
+    for (const baggage of ['gatehouse.agent.chain=planner,advisor-bot', 'gatehouse.agent.chain=advisor-bot,gatehouse.agent.chain=x']) {
+      const error = await openaiFailure(chat('app', { baggage }));
+      expect(error.status).toBe(400);
+      expect(error.param).toBe('baggage');
+    }
+    const badId = await openaiFailure(chat('platform', { baggage: 'gatehouse.agent.id=Bad' }));
+    expect(badId.param).toBe('baggage');
+  });
+
+  it('an unregistered agent may not list models either', async () => {
+    const response = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${gw.keys.ghost}` } });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('agent_not_registered');
   });
 });

@@ -50,10 +50,14 @@ default response_hold_chars := 400
 response_hold_chars := tenant.setting("stream_hold_chars")
 
 # Calls, tokens and USD one run (trace id) may use: the registry's runBudget for
-# the caller's agent, or run_budget in the tenant's data.
+# the caller's agent (no data layer can lift it), else run_budget in the tenant's data.
 default run_budget := null
 
-run_budget := tenant.setting("run_budget")
+run_budget := budget if {
+	budget := tenant.registered.runBudget
+} else := budget if {
+	budget := tenant.setting("run_budget")
+}
 
 annotations := object.union_n([
 	generic.annotations,

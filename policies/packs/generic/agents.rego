@@ -37,6 +37,18 @@ deny contains {
 
 loops_allowed if tenant.setting("allow_agent_loops") == true
 
+# The registry's models are the agent's ceiling, whatever a user or team layer of
+# the data allows ("*": any model).
+deny contains {
+	"priority": 20,
+	"code": "model_not_allowed",
+	"reason": concat("", ["Agent '", input.principal.agent, "' is not registered for model '", input.request.model, "'."]),
+} if {
+	models := tenant.registered.models
+	not "*" in models
+	not input.request.model in models
+}
+
 # The models a team lets its agents use: teams.<owner team>.agent_models in the
 # tenant's data, applied to every agent the registry says that team owns.
 deny contains {

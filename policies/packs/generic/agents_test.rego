@@ -99,3 +99,12 @@ test_another_tenants_registry_entry_does_not_apply if {
 test_without_a_registry_entry_no_run_budget_applies if {
 	decide(fixture.request(fixture.advisor, "gpt-4o", fixture.benign)).runBudget == null
 }
+
+test_the_registry_is_a_ceiling_a_user_layer_cannot_lift if {
+	wide := object.union(settings, {"tenants": {"acme": {"users": {"jane": {"models": ["*"], "run_budget": {"calls": 1000}}}}}})
+	p := object.union(fixture.advisor, {"agent": "research-bot", "user": "jane"})
+	doc := object.union(fixture.request(p, "o3", fixture.benign), {"context": {"agent_chain": [], "agent_depth": 0}})
+	d := request.decision with input as doc with data.data as wide with data.agents as registry
+	d.code == "model_not_allowed"
+	d.runBudget == {"calls": 40, "usd": 2}
+}

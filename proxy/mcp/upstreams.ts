@@ -1,0 +1,131 @@
+/**
+ * The upstream MCP servers: one SDK client each, over Streamable HTTP or stdio,
+ * with the server's credentials from the config (never from callers). Each
+ * server's tools are listed at connect and again on `tools/list_changed`. A
+ * server that cannot be reached or fails is marked unavailable and reconnected
+ * with backoff; the others keep working.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { log } from '../log.js';
+
+export type UpstreamConfig =
+  | { url: string; headers: Record<string, string> }
+  | { command: string; args: string[]; env: Record<string, string>; cwd?: string | undefined };
+
+/** Tools of one server at most (a server listing more is cut, and the cut logged). */
+const MAX_TOOLS_PER_SERVER = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class UpstreamUnavailable extends Error {}
+
+/** One upstream server and its tools. */
+export class Upstream {
+  private client: Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+  /** The server's tools as it lists them (names without the namespace). */
+  tools: Tool[] = [];
+  /** Why the server is unavailable, when it is. */
+  unavailable: string | undefined = 'not connected yet';
+
+  constructor(readonly name: string, private readonly config: UpstreamConfig, private readonly onChange: () => void) {}
+
+  get available(): boolean {
+    return this.unavailable === undefined;
+  }
+
+  /** Connects (once at a time); never throws: a failure marks the server unavailable and schedules a retry. */
+  connect(): Promise<void> {
+    this.connecting ??= this.open().finally(() => { this.connecting = undefined; });
+    return this.connecting;
+  }
+
+  private transport(): Transport {
+    if ('url' in this.config) {
+      return new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers: this.config.headers } });
+    }
+    return new StdioClientTransport({
+      command: this.config.command, args: this.config.args, env: { ...getDefaultEnvironment(), ...this.config.env },
+      stderr: 'ignore', ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
+    });
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ name: 'gatehouse', version: '1' });
+    client.onclose = () => {
+      if (this.client !== client) return;
+      this.markDown('the connection closed');
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void this.refresh(client));
+    try {
+      await client.connect(this.transport(), { timeout: 10_000 });
+      this.client = client;
+      await this.refresh(client);
+      this.failures = 0;
+      this.unavailable = undefined;
+      this.onChange();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      this.markDown((error as Error).message);
+    }
+  }
+
+  private async refresh(client: Client): Promise<void> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: 10_000 });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && tools.length < MAX_TOOLS_PER_SERVER);
+    if (tools.length > MAX_TOOLS_PER_SERVER) log.warn('mcp: server lists too many tools; the rest are not offered', { server: this.name, max: MAX_TOOLS_PER_SERVER });
+    this.tools = tools.slice(0, MAX_TOOLS_PER_SERVER);
+    if (this.client === client) this.onChange();
+  }
+
+  private markDown(reason: string): void {
+    const wasUp = this.unavailable === undefined;
+    this.unavailable = reason;
+    this.client = undefined;
+    if (wasUp) {
+      log.warn('mcp: upstream server unavailable', { server: this.name, reason });
+      this.onChange();
+    }
+    if (this.stopped || this.retryTimer !== undefined) return;
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures++, 7));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Calls a tool by its own (unprefixed) name. Throws UpstreamUnavailable when the server is down or fails the transport. */
+  async call(tool: string, args: Record<string, unknown>, meta: Record<string, unknown>, options: { timeoutMs: number; signal: AbortSignal }): Promise<CallToolResult> {
+    const client = this.client;
+    if (client === undefined) throw new UpstreamUnavailable(`server '${this.name}' is unavailable: ${this.unavailable ?? 'not connected'}`);
+    try {
+      return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, { timeout: options.timeoutMs, signal: options.signal })) as CallToolResult;
+    } catch (error) {
+      // A JSON-RPC error (from the server, or the SDK's timeout) is an answer; a transport failure means it is down.
+      if (error instanceof McpError) throw error;
+      this.markDown((error as Error).message);
+      throw new UpstreamUnavailable(`server '${this.name}' failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+}
