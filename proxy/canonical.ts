@@ -7,7 +7,7 @@
  * stage knows which wire a request came in on.
  */
 
-export type WireName = 'openai' | 'anthropic';
+export type WireName = 'openai' | 'anthropic' | 'mcp';
 
 export type ImageSource =
   | { kind: 'url'; url: string }

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'delegation_loop'
   | 'run_budget_exceeded'
   | 'forbidden'
+  | 'tool_not_found'
+  | 'tool_result_too_large'
   | 'audit_unavailable'
   | 'upstream_error'
   | 'upstream_unavailable'
@@ -59,6 +61,8 @@ const STATUS: Record<ErrorCode, number> = {
   delegation_loop: 403,
   run_budget_exceeded: 429,
   forbidden: 403,
+  tool_not_found: 404,
+  tool_result_too_large: 502,
   audit_unavailable: 503,
   upstream_error: 502,
   upstream_unavailable: 503,

@@ -77,10 +77,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     detectors,
     startedAt: Date.now(),
   };
-  const server = createGatewayServer({ deps, telemetry, ready: () => ready });
+  // The MCP endpoint (and the MCP SDK) only when there is something to serve, and never without the tool policy.
+  const mcpWanted = enforcement.policies !== undefined && (Object.keys(config.mcp.servers).length > 0 || config.agents.dir !== undefined);
+  const mcp = mcpWanted ? new (await import('./mcp/endpoint.js')).McpEndpoint(deps, telemetry) : undefined;
+  mcp?.start();
+  const server = createGatewayServer({ deps, telemetry, ready: () => ready, ...(mcp ? { mcp } : {}) });
   /** Everything but the server: providers, detectors, enforcement, telemetry and the audit spool. */
   const release = async (): Promise<void> => {
     await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
+    await mcp?.shutdown();
     await detectors.close();
     await enforcement.shutdown();
     await telemetry.shutdown();

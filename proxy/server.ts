@@ -8,6 +8,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { AGENTS_ADMIN_PREFIX, handleAgentAdmin } from './agents/adminRoutes.js';
+import type { McpEndpoint } from './mcp/endpoint.js';
+import { MCP_PATH, RESOURCE_METADATA_PATHS } from './mcp/paths.js';
 import { GatehouseError } from './errors.js';
 import { handleChat } from './pipeline/chat.js';
 import type { Operation, RequestContext } from './pipeline/context.js';
@@ -24,6 +26,8 @@ import { readJsonBody } from './requestBody.js';
 export interface ServerOptions {
   deps: PipelineDeps;
   telemetry: Telemetry;
+  /** The MCP endpoint (`/mcp`); absent when policy is disabled (tools are never offered unjudged). */
+  mcp?: McpEndpoint;
   /** Whether config, providers, policies and exporters are initialised. */
   ready(): boolean;
 }
@@ -65,7 +69,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ServerO
       case '/v1/models':
         return modelsRoute(req, res, options);
     }
+    if (options.mcp && RESOURCE_METADATA_PATHS.includes(path)) return options.mcp.metadata(req, res);
   }
+  if (path === MCP_PATH && options.mcp) return options.mcp.handle(req, res);
   if (path.startsWith(AGENTS_ADMIN_PREFIX)) return handleAgentAdmin(req, res, path, options.deps);
   const wire = wireFor(path, req);
   if (path === '/v1/chat/completions' || path === '/v1/messages' || path === '/v1/embeddings') {

@@ -25,7 +25,8 @@ export class ToolCatalog {
   private readonly agents = new Map<string, { url: string; upstream: Upstream }>();
   private byName = new Map<string, CatalogTool>();
 
-  constructor(servers: Readonly<Record<string, UpstreamConfig>>) {
+  /** `onChange` runs after the offered tools changed (a server came up, went down or changed its list). */
+  constructor(servers: Readonly<Record<string, UpstreamConfig>>, private readonly onChange: () => void = () => {}) {
     for (const [name, config] of Object.entries(servers)) this.configured.set(name, new Upstream(name, config, () => this.rebuild()));
   }
 
@@ -76,6 +77,7 @@ export class ToolCatalog {
       }
     }
     this.byName = new Map([...next.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    this.onChange();
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,8 @@ export interface Principal {
   feature?: string;
 }
 
-export type Operation = 'chat' | 'embeddings' | 'models';
+/** `gen_ai.operation.name`: model calls, `execute_tool` for an MCP tools/call, `mcp` for other MCP requests. */
+export type Operation = 'chat' | 'embeddings' | 'models' | 'execute_tool' | 'mcp';
 
 export interface RequestContext {
   readonly id: string;
@@ -35,6 +36,8 @@ export interface RequestContext {
   readonly wire: ClientWire;
   readonly operation: Operation;
   readonly route: string;
+  /** The span's name when it is not `<operation> <model>` (MCP: `tools/call crm.lookup_customer`). */
+  spanName?: string;
   readonly headers: IncomingHttpHeaders;
   readonly clientAddress: string | undefined;
   /** Aborted when the client goes away before the response ended. */

@@ -20,7 +20,7 @@ export function emitTelemetry(ctx: RequestContext, options: EmitOptions): void {
   const durationMs = performance.now() - ctx.startMark;
   const attributes = requestAttributes(ctx, durationMs, options.captureContent);
   const span = ctx.span;
-  span.updateName(ctx.requestedModel ? `${ctx.operation} ${ctx.requestedModel}` : ctx.operation);
+  span.updateName(ctx.spanName ?? (ctx.requestedModel ? `${ctx.operation} ${ctx.requestedModel}` : ctx.operation));
   span.setAttributes(attributes);
   emitAttempts(ctx, options.tracer);
   if (ctx.outcome === 'error' || ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: ctx.error?.code ?? 'error' });

@@ -127,7 +127,7 @@ export async function enforceEmbeddings(ctx: RequestContext, deps: PipelineDeps,
  * 429 `run_budget_exceeded` once the run's calls, tokens or USD are spent. A loop
  * of agents that share a trace stops here even when they pass no baggage.
  */
-async function admitRun(ctx: RequestContext, deps: PipelineDeps, budget: RunBudget): Promise<void> {
+export async function admitRun(ctx: RequestContext, deps: PipelineDeps, budget: RunBudget): Promise<void> {
   const state = deps.agentState;
   if (state === undefined) return;
   const key = `${ctx.principal!.tenant}/${ctx.span.spanContext().traceId}`;

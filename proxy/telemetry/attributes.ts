@@ -13,6 +13,14 @@ import {
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
 import {
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_SESSION_ID,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_AGENT_ID,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_CONVERSATION_ID,
@@ -84,6 +92,21 @@ export const A = {
   runCalls: 'gatehouse.run.calls',
   /** The audit record's `record_type` when it is not a model request (e.g. `agent_status`). */
   recordType: 'gatehouse.record.type',
+  // MCP (the OpenTelemetry MCP and GenAI conventions)
+  mcpMethod: ATTR_MCP_METHOD_NAME,
+  mcpProtocolVersion: ATTR_MCP_PROTOCOL_VERSION,
+  mcpSessionId: ATTR_MCP_SESSION_ID,
+  jsonrpcRequestId: ATTR_JSONRPC_REQUEST_ID,
+  toolName: ATTR_GEN_AI_TOOL_NAME,
+  toolCallId: ATTR_GEN_AI_TOOL_CALL_ID,
+  toolCallArguments: ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  toolCallResult: ATTR_GEN_AI_TOOL_CALL_RESULT,
+  /** The upstream MCP server a tool belongs to (the prefix of its name). */
+  mcpServer: 'gatehouse.mcp.server',
+  /** SHA-256 (hex) of the RFC 8785 canonical JSON of a tool call's arguments: recorded always, the arguments only with content capture. */
+  toolArgumentsSha256: 'gatehouse.tool.arguments_sha256',
+  /** Bytes of the tool result's JSON as the upstream returned it. */
+  toolResultBytes: 'gatehouse.tool.result_bytes',
   keyId: 'gatehouse.key.id',
   feature: 'gatehouse.feature',
   clientWire: 'gatehouse.client.wire',
@@ -191,6 +214,16 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.detectors, type: 'string' },
   { name: A.outcome, type: 'string' },
   { name: A.errorCode, type: 'string' },
+  { name: A.errorType, type: 'string' },
+  { name: A.mcpMethod, type: 'string' },
+  { name: A.mcpProtocolVersion, type: 'string' },
+  { name: A.mcpSessionId, type: 'string' },
+  { name: A.jsonrpcRequestId, type: 'string' },
+  { name: A.mcpServer, type: 'string' },
+  { name: A.toolName, type: 'string' },
+  { name: A.toolCallId, type: 'string' },
+  { name: A.toolArgumentsSha256, type: 'string' },
+  { name: A.toolResultBytes, type: 'int' },
   { name: A.httpStatus, type: 'int' },
   { name: A.durationMs, type: 'double' },
   { name: A.ttftMs, type: 'double' },
@@ -198,6 +231,8 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.inputMessages, type: 'string', content: true },
   { name: A.outputMessages, type: 'string', content: true },
   { name: A.systemInstructions, type: 'string', content: true },
+  { name: A.toolCallArguments, type: 'string', content: true },
+  { name: A.toolCallResult, type: 'string', content: true },
 ];
 
 /** Name of the server span that carries an audit record; the collector selects spans with `gatehouse.audit = true`. */

@@ -32,9 +32,12 @@ setting_allows(tool) if {
 }
 
 setting_allows(_) if {
-	not is_array(tenant.setting("tools"))
+	not tools_listed
 	tenant.registered
 }
+
+# (A helper rule: `not is_array(tenant.setting(...))` would hoist the call out of the negation.)
+tools_listed if is_array(tenant.setting("tools"))
 
 matches("*", _)
 

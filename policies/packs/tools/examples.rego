@@ -44,7 +44,7 @@ data_reach := tenant.setting("data") if not tenant.registered
 deny contains {
 	"priority": 20,
 	"code": "recipient_not_allowed",
-	"reason": concat("", ["Recipient '", recipient, "' is outside the allowed e-mail domains."]),
+	"reason": concat("", ["Recipient '", shown(recipient), "' is outside the allowed e-mail domains."]),
 } if {
 	input.tool.name == "email.send"
 	some recipient in recipients
@@ -56,6 +56,11 @@ recipients contains recipient if {
 	value := input.arguments[field]
 	some recipient in as_list(value)
 }
+
+# A reason must never fail to build: a failing builtin would make the denial undefined (fail open).
+shown(recipient) := recipient if is_string(recipient)
+
+else := "(not an e-mail address)"
 
 as_list(value) := value if is_array(value)
 

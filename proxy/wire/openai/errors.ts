@@ -25,6 +25,8 @@ const ERROR_TYPE: Record<ErrorCode, string> = {
   delegation_depth_exceeded: 'permission_error',
   delegation_loop: 'permission_error',
   forbidden: 'permission_error',
+  tool_not_found: 'not_found_error',
+  tool_result_too_large: 'server_error',
   run_budget_exceeded: 'rate_limit_error',
   model_not_found: 'not_found_error',
   not_found: 'not_found_error',

@@ -1,0 +1,102 @@
+# The tool policy (gatehouse/tools/visible and gatehouse/tools/decision) against a
+# registry given in the test.
+package gatehouse.packs.tools_test
+
+import data.gatehouse.fixture
+import data.gatehouse.tools
+
+registry := {
+	"qa-bot": {"id": "qa-bot", "tenant": "acme", "status": "active", "readOnly": false, "data": ["hr:directory"], "maxDelegationDepth": 3,
+		"tools": [{"server": "hr", "tools": ["query", "list_employees"]}, {"server": "email", "tools": ["search"]}]},
+	"hr-bot": {"id": "hr-bot", "tenant": "acme", "status": "active", "readOnly": false, "data": ["hr:compensation"], "maxDelegationDepth": 3,
+		"tools": [{"server": "hr", "tools": ["*"]}]},
+	"reader": {"id": "reader", "tenant": "acme", "status": "active", "readOnly": true, "data": [], "maxDelegationDepth": 3,
+		"tools": [{"server": "email", "tools": ["*"]}]},
+	"mailer": {"id": "mailer", "tenant": "acme", "status": "active", "readOnly": false, "data": [], "maxDelegationDepth": 3,
+		"tools": [{"server": "email", "tools": ["*"]}, {"server": "writer", "tools": ["ask"]}]},
+	"writer": {"id": "writer", "tenant": "acme", "status": "active", "readOnly": false, "data": [], "maxDelegationDepth": 2, "tools": []},
+}
+
+settings := object.union(fixture.settings, {"tenants": {"acme": {
+	"email_domains": ["customer.example"],
+	"tools_requiring_approval": ["hr.update_salary"],
+}}})
+
+catalog := [
+	{"name": "hr.query", "server": "hr", "tool": "query", "annotations": {"readOnlyHint": true}},
+	{"name": "hr.list_employees", "server": "hr", "tool": "list_employees", "annotations": {"readOnlyHint": true}},
+	{"name": "hr.update_salary", "server": "hr", "tool": "update_salary", "annotations": {"destructiveHint": true}},
+	{"name": "email.search", "server": "email", "tool": "search", "annotations": {"readOnlyHint": true}},
+	{"name": "email.send", "server": "email", "tool": "send", "annotations": {}},
+	{"name": "writer.ask", "server": "writer", "tool": "ask", "annotations": {}, "agent": "writer"},
+]
+
+tool(name) := t if {
+	some t in catalog
+	t.name == name
+}
+
+caller(agent) := {"tenant": "acme", "key_id": "k", "agent": agent}
+
+visible(principal) := v if {
+	v := tools.visible with input as {"principal": principal, "context": {"agent_chain": [], "agent_depth": 0}, "tools": catalog}
+		with data.data as settings with data.agents as registry
+}
+
+call(principal, name, args) := d if {
+	d := tools.decision with input as {"principal": principal, "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool(name), "arguments": args}
+		with data.data as settings with data.agents as registry
+}
+
+call_in_chain(principal, name, args, chain) := d if {
+	d := tools.decision with input as {"principal": principal, "context": {"agent_chain": chain, "agent_depth": count(chain)}, "tool": tool(name), "arguments": args}
+		with data.data as settings with data.agents as registry
+}
+
+test_an_agent_sees_only_its_registry_tools if {
+	visible(caller("qa-bot")) == ["hr.query", "hr.list_employees", "email.search"]
+	visible(caller("hr-bot")) == ["hr.query", "hr.list_employees", "hr.update_salary"]
+}
+
+test_a_read_only_agent_sees_only_read_only_tools if {
+	visible(caller("reader")) == ["email.search"]
+}
+
+test_a_caller_without_an_agent_sees_only_what_the_tenant_allows if {
+	visible({"tenant": "acme", "key_id": "app"}) == []
+	v := tools.visible with input as {"principal": {"tenant": "acme", "key_id": "app"}, "context": {"agent_chain": [], "agent_depth": 0}, "tools": catalog}
+		with data.data as object.union(settings, {"tenants": {"acme": {"tools": ["email.*", "hr.list_employees"]}}}) with data.agents as registry
+	v == ["hr.list_employees", "email.search", "email.send"]
+}
+
+test_a_hidden_tool_is_refused_like_an_unknown_one if {
+	d := call(caller("qa-bot"), "email.send", {"to": "a@customer.example"})
+	d.allow == false
+	d.code == "tool_not_found"
+}
+
+test_the_salary_question_needs_hr_compensation if {
+	d := call(caller("qa-bot"), "hr.query", {"sql": "select name, salary from employees"})
+	d.code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"columns": ["name", "Bonus"]}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": "select name, role from employees"}).allow == true
+	call(caller("hr-bot"), "hr.query", {"sql": "select name, salary from employees"}).allow == true
+}
+
+test_email_recipients_must_be_in_the_customer_domain if {
+	call(caller("mailer"), "email.send", {"to": ["a@customer.example", "b@CUSTOMER.example"]}).allow == true
+	d := call(caller("mailer"), "email.send", {"to": "a@customer.example", "cc": ["x@rival.example"]})
+	d.code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": ["a@customer.example.evil.example"]}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": [42]}).code == "recipient_not_allowed"
+}
+
+test_a_tool_needing_approval_answers_approval_required if {
+	call(caller("hr-bot"), "hr.update_salary", {"name": "Ada", "salary": 1}).code == "approval_required"
+}
+
+test_delegating_to_an_agent_tool_respects_its_depth_and_loops if {
+	call(caller("mailer"), "writer.ask", {}).allow == true
+	call_in_chain(caller("mailer"), "writer.ask", {}, ["planner", "router"]).code == "delegation_depth_exceeded"
+	call_in_chain(caller("mailer"), "writer.ask", {}, ["writer"]).code == "delegation_loop"
+}
