@@ -23,10 +23,15 @@ export function outcomeOf(error: GatehouseError): Outcome {
       return 'cancelled';
     case 'rate_limited':
     case 'budget_exceeded':
+    case 'run_budget_exceeded':
       return 'rate_limited';
     case 'policy_denied':
     case 'approval_required':
     case 'model_not_allowed':
+    case 'agent_not_registered':
+    case 'agent_suspended':
+    case 'delegation_depth_exceeded':
+    case 'delegation_loop':
       return 'denied';
     default:
       return 'error';
