@@ -30,6 +30,12 @@ export interface InventoryRow {
   models: string[];
   /** `server:tool` per tool (`server:*` for all of a server's tools). */
   tools: string[];
+  /**
+   * The tools the agent really reaches: the gateway's last offered tools
+   * (`mcp-tools.json`) that the tool policy shows this agent; null without a
+   * snapshot of the gateway's tools.
+   */
+  reachable_tools: string[] | null;
   data: string[];
   budget_usd_per_day: number | null;
   budget_usd_per_month: number | null;
@@ -57,7 +63,7 @@ export interface InventoryPeriod { from: Date; to: Date }
 
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
 
-export async function agentInventory(db: AuditDatabase, agents: readonly Agent[], period: InventoryPeriod): Promise<InventoryRow[]> {
+export async function agentInventory(db: AuditDatabase, agents: readonly Agent[], period: InventoryPeriod, reachable?: ReadonlyMap<string, string[]>): Promise<InventoryRow[]> {
   const from = period.from.getTime() * 1000;
   const to = period.to.getTime() * 1000;
   const seen = await db.query(
@@ -86,7 +92,8 @@ export async function agentInventory(db: AuditDatabase, agents: readonly Agent[]
       purpose: agent.purpose, environment: agent.environment,
       status: overridden ? String(change.status) : agent.status,
       status_reason: overridden ? String(change.reason ?? '') : agent.statusReason ?? null,
-      models: agent.models, tools: agent.tools.flatMap((t) => t.tools.map((tool) => `${t.server}:${tool}`)), data: agent.data,
+      models: agent.models, tools: agent.tools.flatMap((t) => t.tools.map((tool) => `${t.server}:${tool}`)),
+      reachable_tools: reachable === undefined ? null : reachable.get(agent.id) ?? [], data: agent.data,
       budget_usd_per_day: agent.budgets?.usdPerDay ?? null, budget_usd_per_month: agent.budgets?.usdPerMonth ?? null,
       budget_tokens_per_day: agent.budgets?.tokensPerDay ?? null, budget_tokens_per_month: agent.budgets?.tokensPerMonth ?? null,
       requests_per_minute: agent.limits?.requestsPerMinute ?? null, tokens_per_minute: agent.limits?.tokensPerMinute ?? null,

@@ -12,20 +12,31 @@ import { parse as parseYaml } from 'yaml';
 import { readAgentDirectory, RegistryError } from '../../proxy/agents/registry.js';
 import type { Agent } from '../../proxy/agents/agentSchema.js';
 import { agentInventory, unregisteredAgents, type InventoryRow } from '../agents/inventory.js';
+import { CATALOG_SNAPSHOT_FILE, readCatalogSnapshot } from '../../proxy/mcp/catalogSnapshot.js';
+import { readCompiled } from '../../proxy/policy/compiled.js';
+import { PolicyEngine } from '../../proxy/policy/engine.js';
+import { readPolicyData } from '../../proxy/policy/policyData.js';
 import type { AuditDatabase } from '../store/auditDatabase.js';
 import { parse, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
 import { storeLocation, type CommandIO } from './commandIO.js';
 import { formatTable } from './table.js';
 
 const FAR_FUTURE = new Date('9999-01-01T00:00:00Z');
-const REGISTRY_OPTIONS = { 'agents-dir': { type: 'string' }, config: { type: 'string' } } as const;
+const REGISTRY_OPTIONS = { 'agents-dir': { type: 'string' }, config: { type: 'string' }, policies: { type: 'string' }, tools: { type: 'string' } } as const;
 const PERIOD_OPTIONS = { from: { type: 'string' }, to: { type: 'string' } } as const;
 export const EXPORT_FORMATS = ['csv', 'parquet', 'json'] as const;
 
-async function registryAgents(values: { 'agents-dir'?: string; config?: string }): Promise<Agent[]> {
+interface RegistrySource { 'agents-dir'?: string; config?: string; policies?: string; tools?: string; db?: string; 'data-dir'?: string }
+
+async function configFile(values: RegistrySource): Promise<{ agents?: { dir?: unknown }; policy?: { dir?: unknown } } | undefined> {
+  if (values.config === undefined) return undefined;
+  return (parseYaml(await readFile(values.config, 'utf8')) ?? {}) as { agents?: { dir?: unknown }; policy?: { dir?: unknown } };
+}
+
+async function registryAgents(values: RegistrySource): Promise<Agent[]> {
   let dir = values['agents-dir'];
   if (dir === undefined && values.config !== undefined) {
-    const config = parseYaml(await readFile(values.config, 'utf8')) as { agents?: { dir?: unknown } } | null;
+    const config = await configFile(values);
     if (typeof config?.agents?.dir !== 'string') throw new UsageError(`${values.config} sets no agents.dir`);
     dir = config.agents.dir;
   }
@@ -36,6 +47,26 @@ async function registryAgents(values: { 'agents-dir'?: string; config?: string }
     if (error instanceof RegistryError) throw new UsageError(error.message);
     throw new UsageError(`cannot read the agent registry ${dir}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The tools each agent really reaches: the gateway's last offered tools
+ * (`--tools`, default `<data dir>/mcp-tools.json`) that the tool policy
+ * (`--policies`, default `policy.dir` of `--config`, else ./policies) shows it.
+ * Undefined when there is no snapshot of the gateway's tools.
+ */
+async function reachableTools(values: RegistrySource, agents: readonly Agent[]): Promise<Map<string, string[]> | undefined> {
+  const tools = await readCatalogSnapshot(resolve(values.tools ?? join(storeLocation(values).dataDir, CATALOG_SNAPSHOT_FILE)));
+  if (tools === undefined) return undefined;
+  const config = await configFile(values);
+  const policies = resolve(values.policies ?? (typeof config?.policy?.dir === 'string' ? config.policy.dir : './policies'));
+  const data = await readPolicyData(policies);
+  const engine = await PolicyEngine.load((await readCompiled(policies)).wasm, { ...data, agents: Object.fromEntries(agents.map((a) => [a.id, a])) });
+  return new Map(agents.map((agent) => [agent.id, engine.visibleTools({
+    principal: { tenant: agent.tenant, team: agent.owner.team, agent: agent.id },
+    context: { agent_chain: [], agent_depth: 0 },
+    tools,
+  })]));
 }
 
 async function withStore<T>(io: CommandIO, values: { db?: string; 'data-dir'?: string }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
@@ -51,12 +82,12 @@ function period(values: { from?: string; to?: string }): { from: Date; to: Date 
   return { from: parseTime(values.from, '--from', new Date(0)), to: parseTime(values.to, '--to', FAR_FUTURE) };
 }
 
-const LISTED = ['agent_id', 'tenant', 'status', 'owner_team', 'owner_contact', 'environment', 'models', 'tools', 'data', 'first_seen', 'last_seen', 'calls', 'cost_usd'] as const;
+const LISTED = ['agent_id', 'tenant', 'status', 'owner_team', 'owner_contact', 'environment', 'models', 'reachable_tools', 'data', 'first_seen', 'last_seen', 'calls', 'cost_usd'] as const;
 
 export async function agentsListCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values } = parse(argv, { ...STORE_OPTIONS, ...REGISTRY_OPTIONS, ...PERIOD_OPTIONS });
   const agents = await registryAgents(values);
-  const rows = await withStore(io, values, (db) => agentInventory(db, agents, period(values)));
+  const rows = await withStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
   io.out(formatTable(LISTED, rows.map((r) => LISTED.map((c) => { const v = r[c]; return Array.isArray(v) ? v.join(' ') : v; }))));
   io.out(`${rows.length} agent(s)`);
   return 0;
@@ -74,7 +105,7 @@ export async function agentsUnregisteredCommand(argv: string[], io: CommandIO): 
 /** DuckDB types of the CSV/Parquet columns, in order (lists become '; '-joined text, which a spreadsheet shows as one cell). */
 const COLUMN_TYPES: Record<keyof InventoryRow, string> = {
   agent_id: 'VARCHAR', name: 'VARCHAR', tenant: 'VARCHAR', owner_team: 'VARCHAR', owner_contact: 'VARCHAR', purpose: 'VARCHAR', environment: 'VARCHAR',
-  status: 'VARCHAR', status_reason: 'VARCHAR', models: 'VARCHAR', tools: 'VARCHAR', data: 'VARCHAR',
+  status: 'VARCHAR', status_reason: 'VARCHAR', models: 'VARCHAR', tools: 'VARCHAR', reachable_tools: 'VARCHAR', data: 'VARCHAR',
   budget_usd_per_day: 'DECIMAL(18,6)', budget_usd_per_month: 'DECIMAL(18,6)', budget_tokens_per_day: 'BIGINT', budget_tokens_per_month: 'BIGINT',
   requests_per_minute: 'BIGINT', tokens_per_minute: 'BIGINT', max_delegation_depth: 'INTEGER',
   run_budget_calls: 'BIGINT', run_budget_tokens: 'BIGINT', run_budget_usd: 'DECIMAL(18,6)',
@@ -89,7 +120,7 @@ export async function agentsExportCommand(argv: string[], io: CommandIO): Promis
   if (values.out === undefined) throw new UsageError('--out FILE is required');
   const out = resolve(values.out);
   const agents = await registryAgents(values);
-  const rows = await withStore(io, values, (db) => agentInventory(db, agents, period(values)));
+  const rows = await withStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
   if (format === 'json') {
     await writeFile(out, `${JSON.stringify(rows, null, 2)}\n`, { mode: 0o600 });
   } else {

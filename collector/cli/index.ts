@@ -14,7 +14,7 @@ import { auditExportCommand, auditPublicKeyCommand, auditRetentionCommand, audit
 import { collectorCommand } from './collectorCommand.js';
 import { ingestKeysCommand } from './ingestKeysCommand.js';
 import { isLockError, shellIO, storeLocation, type CommandIO, type StoreHandle } from './commandIO.js';
-import { auditSearchCommand, auditShowCommand, reportCostsCommand } from './reportCommands.js';
+import { auditSearchCommand, auditShowCommand, reportCostsCommand, reportToolsCommand } from './reportCommands.js';
 import { agentsExportCommand, agentsListCommand, agentsUnregisteredCommand } from './agentsCommands.js';
 
 type Command = (argv: string[], io: CommandIO) => Promise<number>;
@@ -27,6 +27,7 @@ const STORE_COMMANDS: Record<string, Command> = {
   'audit retention': auditRetentionCommand,
   'audit public-key': auditPublicKeyCommand,
   'report costs': reportCostsCommand,
+  'report tools': reportToolsCommand,
   'agents list': agentsListCommand,
   'agents export': agentsExportCommand,
   'agents unregistered': agentsUnregisteredCommand,
@@ -64,7 +65,7 @@ export async function runInCollector(name: string, argv: string[], store: StoreH
 }
 
 /** Options naming files or directories: resolved here, since the collector runs in another working directory. */
-const PATH_OPTIONS = new Set(['--out', '--dir', '--db', '--data-dir', '--public-key', '--agents-dir', '--config']);
+const PATH_OPTIONS = new Set(['--out', '--dir', '--db', '--data-dir', '--public-key', '--agents-dir', '--config', '--policies', '--tools']);
 
 /** `argv` with the values of PATH_OPTIONS (`--out X` and `--out=X`) made absolute against this process's cwd. */
 function absolutePaths(argv: string[]): string[] {

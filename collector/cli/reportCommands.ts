@@ -1,6 +1,7 @@
 /** `report costs`, `audit show`, `audit search`: the four questions as tables. */
 import { costReport, COST_GROUPINGS } from '../reports/costReport.js';
 import { searchRequests, showRequest } from '../reports/requestSearch.js';
+import { toolReport } from '../reports/toolReport.js';
 import type { AuditDatabase, Row } from '../store/auditDatabase.js';
 import { parse, parseCount, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
 import { storeLocation, type CommandIO } from './commandIO.js';
@@ -51,16 +52,33 @@ export async function reportCostsCommand(argv: string[], io: CommandIO): Promise
 export async function auditSearchCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values } = parse(argv, {
     ...STORE_OPTIONS, user: { type: 'string' }, agent: { type: 'string' }, tenant: { type: 'string' }, team: { type: 'string' },
-    'prompt-version': { type: 'string' }, outcome: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' },
+    'prompt-version': { type: 'string' }, outcome: { type: 'string' }, tool: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' },
   });
   const rows = await readStore(io, values, (db) => searchRequests(db, {
     user: values.user, agent: values.agent, tenant: values.tenant, team: values.team, promptVersion: values['prompt-version'],
-    outcome: values.outcome, from: values.from === undefined ? undefined : parseTime(values.from, '--from', new Date(0)),
+    outcome: values.outcome, tool: values.tool, from: values.from === undefined ? undefined : parseTime(values.from, '--from', new Date(0)),
     to: values.to === undefined ? undefined : parseTime(values.to, '--to', FAR_FUTURE), limit: parseCount(values.limit, '--limit', 1000),
   }));
-  const headers = ['start_time', 'request_id', 'user_id', 'agent_id', 'model', 'outcome', 'status', 'input_tokens', 'output_tokens', 'cost_usd', 'seq'];
+  const headers = ['start_time', 'request_id', 'user_id', 'agent_id', 'model', 'tool', 'outcome', 'status', 'input_tokens', 'output_tokens', 'cost_usd', 'seq'];
   io.out(formatTable(headers, rows.map((r) => headers.map((h) => cell(r[h])))));
   io.out(`${rows.length} request(s)`);
+  return 0;
+}
+
+export const TOOL_GROUPINGS = ['tool', 'server', 'agent', 'user', 'tenant'] as const;
+
+/** `report tools --by tool|server|agent|user|tenant`: MCP tool calls and how they ended. */
+export async function reportToolsCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values } = parse(argv, { ...STORE_OPTIONS, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' } });
+  const by = values.by ?? 'tool';
+  if (!(TOOL_GROUPINGS as readonly string[]).includes(by)) throw new UsageError(`--by: unknown grouping '${by}'; known: ${TOOL_GROUPINGS.join(', ')}`);
+  const from = parseTime(values.from, '--from', new Date(0));
+  const to = parseTime(values.to, '--to', FAR_FUTURE);
+  const rows = await readStore(io, values, (db) => toolReport(db, by as (typeof TOOL_GROUPINGS)[number], from, to, values.tenant));
+  const measures = ['calls', 'ok', 'denied', 'errors', 'rate_limited', 'blocked'] as const;
+  const body = rows.map((r) => [r.key === null || r.key === '' ? '(none)' : cell(r.key), ...measures.map((m) => Number(r[m] ?? 0))]);
+  body.push(['TOTAL', ...measures.map((m) => rows.reduce((s, r) => s + Number(r[m] ?? 0), 0))]);
+  io.out(formatTable([by, ...measures], body));
   return 0;
 }
 

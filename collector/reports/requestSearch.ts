@@ -11,15 +11,17 @@ const C = {
   requestId: columnFor(A.requestId), tenant: columnFor(A.tenant), team: columnFor(A.team), user: columnFor(A.user),
   userClaimed: columnFor(A.userClaimed), agent: columnFor(A.agent), model: columnFor(A.requestModel), outcome: columnFor(A.outcome), status: columnFor(A.httpStatus),
   input: columnFor(A.inputTokens), output: columnFor(A.outputTokens), cost: columnFor(A.costUsd), promptVersion: columnFor(A.promptVersion),
+  tool: columnFor(A.toolName),
 };
 
 export interface SearchQuery {
-  user?: string; agent?: string; tenant?: string; team?: string; promptVersion?: string; outcome?: string;
+  user?: string; agent?: string; tenant?: string; team?: string; promptVersion?: string; outcome?: string; tool?: string;
   from?: Date; to?: Date; limit?: number;
 }
 
 export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise<Row[]> {
-  const where = [`record_type = 'request'`];
+  // Model calls and MCP tool calls.
+  const where = [`record_type IN ('request', 'tool_call')`];
   const params: DuckDBValue[] = [];
   // Every '?' of one condition is the same parameter.
   const add = (sql: string, value: DuckDBValue): void => { params.push(value); where.push(sql.replaceAll('?', `$${params.length}`)); };
@@ -30,10 +32,11 @@ export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise
   if (q.team !== undefined) add(`${C.team} = ?`, q.team);
   if (q.promptVersion !== undefined) add(`${C.promptVersion} = ?`, q.promptVersion);
   if (q.outcome !== undefined) add(`${C.outcome} = ?`, q.outcome);
+  if (q.tool !== undefined) add(`${C.tool} = ?`, q.tool);
   if (q.from !== undefined) add(`start_time >= make_timestamp(?::BIGINT)`, q.from.getTime() * 1000);
   if (q.to !== undefined) add(`start_time < make_timestamp(?::BIGINT)`, q.to.getTime() * 1000);
   return db.query(
-    `SELECT start_time, ${C.requestId} AS request_id, ${C.user} AS user_id, ${C.agent} AS agent_id, ${C.model} AS model,
+    `SELECT start_time, ${C.requestId} AS request_id, ${C.user} AS user_id, ${C.agent} AS agent_id, ${C.model} AS model, ${C.tool} AS tool,
             ${C.outcome} AS outcome, ${C.status} AS status, ${C.input} AS input_tokens, ${C.output} AS output_tokens,
             ${C.cost} AS cost_usd, seq
        FROM audit_records WHERE ${where.join(' AND ')}

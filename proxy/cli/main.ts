@@ -33,6 +33,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'audit retention': { run: collector('audit retention'), help: 'delete whole exported segments past retention' },
   'audit public-key': { run: collector('audit public-key'), help: 'print the checkpoint signing public key' },
   'report costs': { run: collector('report costs'), help: 'cost by team, user, agent, model or prompt version' },
+  'report tools': { run: collector('report tools'), help: 'MCP tool calls by tool, server, agent, user or tenant, and how they ended' },
   'agents list': { run: collector('agents list'), help: 'the agent inventory: owner, purpose, status, models, tools, data, activity' },
   'agents export': { run: collector('agents export'), help: 'the agent inventory as CSV, Parquet or JSON' },
   'agents unregistered': { run: collector('agents unregistered'), help: 'agents that called without being registered' },

@@ -18,7 +18,10 @@ import { A } from '../telemetry/attributes.js';
 import type { Telemetry } from '../telemetry/sdk.js';
 import { ToolCatalog } from './catalog.js';
 import { mcpContext, type McpRequestFacts } from './mcpContext.js';
+import { join, resolve } from 'node:path';
+import { CatalogSnapshot, CATALOG_SNAPSHOT_FILE } from './catalogSnapshot.js';
 import { MCP_PATH } from './paths.js';
+import { policyToolOf } from './policyTool.js';
 import { Sessions } from './sessions.js';
 import { callTool } from './toolCall.js';
 import { listTools } from './toolList.js';
@@ -35,12 +38,17 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 export class McpEndpoint {
   readonly catalog: ToolCatalog;
+  private readonly snapshot: CatalogSnapshot;
   private readonly sessions: Sessions;
   private readonly settings: Config['mcp'];
 
   constructor(private readonly deps: PipelineDeps, private readonly telemetry: Telemetry) {
     this.settings = deps.config.mcp;
-    this.catalog = new ToolCatalog(this.settings.servers, () => this.announce());
+    this.catalog = new ToolCatalog(this.settings.servers, () => {
+      this.announce();
+      this.snapshot.changed(this.catalog.tools().map(policyToolOf));
+    });
+    this.snapshot = new CatalogSnapshot(join(resolve(deps.config.dataDir), CATALOG_SNAPSHOT_FILE));
     this.sessions = new Sessions(this.settings.maxSessions, this.settings.sessionIdleMs);
   }
 
@@ -57,6 +65,7 @@ export class McpEndpoint {
   async shutdown(): Promise<void> {
     await this.sessions.shutdown();
     await this.catalog.close();
+    await this.snapshot.flush();
   }
 
   /** The protected-resource metadata (RFC 9728). */

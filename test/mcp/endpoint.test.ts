@@ -6,9 +6,12 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/cli/index.js';
-import { makeTempDir, removeDir, startTestCollector, TEST_INGEST } from '../collector/support.js';
+import { captureStdout, makeTempDir, removeDir, startTestCollector, TEST_INGEST } from '../collector/support.js';
+import { collectorCommands } from '../../collector/cli/index.js';
 import { createPolicyFixture, tenantSettings, type PolicyFixture } from '../support/policyFixture.js';
 import { startEmailServer, type EmailServer } from '../support/mcp/emailServer.js';
 import type { TestGateway } from '../support/gateway.js';
@@ -203,6 +206,26 @@ describe('the MCP gateway', () => {
     expect((await qa.listTools()).tools.length).toBeGreaterThan(0);
   });
 
+  it('the agent inventory lists the tools each agent really reaches: the registry as the tool policy applies it', async () => {
+    const qa = await client('qa');
+    await untilListed(qa, 'hr.query');
+    await untilListed(qa, 'email.search');
+    const snapshot = join(gw.config.dataDir, 'mcp-tools.json');
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(await readFile(snapshot, 'utf8').then((t) => t.includes('email.search') && t.includes('hr.query'), () => false))) await new Promise((r) => setTimeout(r, 50));
+    const out = join(dataDir, 'agents.json');
+    const result = await captureStdout(() => collectorCommands['agents export']!([
+      '--format', 'json', '--out', out, '--agents-dir', registry.dir, '--data-dir', dataDir, '--tools', snapshot, '--policies', fixture.dir,
+    ]));
+    expect(result.code, result.err).toBe(0);
+    const rows = JSON.parse(await readFile(out, 'utf8')) as Array<{ agent_id: string; reachable_tools: string[]; tools: string[] }>;
+    const reach = Object.fromEntries(rows.map((r) => [r.agent_id, r.reachable_tools]));
+    expect(reach['qa-bot']).toEqual(['email.search', 'hr.list_employees', 'hr.query']);
+    expect(reach.reader).toEqual(['email.dump', 'email.search', 'email.whoami']);
+    expect(reach['hr-bot']).toEqual(['hr.list_employees', 'hr.query', 'hr.update_salary']);
+    expect(rows.find((r) => r.agent_id === 'reader')?.tools).toEqual(['email:*']);
+  });
+
   it('an upstream that goes down: its tools are refused as unavailable, the other server keeps working', async () => {
     const mailer = await client('mailer');
     await untilListed(mailer, 'email.search');
@@ -237,5 +260,17 @@ describe('the MCP gateway', () => {
     expect(rows.find((r) => r.gen_ai_tool_name === 'email.nothing')).toMatchObject({ error_code: 'tool_not_found', error_type: '-32602' });
     const lists = await collector.store.db.query(`SELECT count(*) AS n FROM audit_records WHERE record_type = 'mcp' AND mcp_method_name = 'tools/list'`);
     expect(Number(lists[0]?.n)).toBeGreaterThan(0);
+
+    // The reports cover tool calls: `report tools` counts them, `audit search --tool` finds them.
+    const hrQuery = rows.filter((r) => r.gen_ai_tool_name === 'hr.query');
+    const report = await captureStdout(() => collectorCommands['report tools']!(['--by', 'tool', '--data-dir', dataDir]));
+    expect(report.code, report.err).toBe(0);
+    const line = report.out.split('\n').find((l) => l.startsWith('hr.query'));
+    expect(line?.split(/\s+/).slice(1, 4).map(Number)).toEqual([
+      hrQuery.length, hrQuery.filter((r) => r.outcome === 'ok').length, hrQuery.filter((r) => r.outcome === 'denied').length,
+    ]);
+    const search = await captureStdout(() => collectorCommands['audit search']!(['--tool', 'hr.query', '--agent', 'qa-bot', '--data-dir', dataDir]));
+    expect(search.code, search.err).toBe(0);
+    expect(search.out).toContain(`${hrQuery.filter((r) => r.agent_id === 'qa-bot').length} request(s)`);
   });
 });
