@@ -70,6 +70,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // An unknown option or a missing option value is the caller's mistake: a one-line message and exit 2.
+    if (String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`gatehouse: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
   },

@@ -108,7 +108,13 @@ function crossReferenceProblems(config: Config): string[] {
   if (config.agents.dir !== undefined && !config.policy.enabled) {
     problems.push('agents.dir: the agent registry needs policy.enabled: true (its rules and the run budgets are policy)');
   }
+  if (Object.keys(config.mcp.servers).length > 0 && !config.policy.enabled) {
+    problems.push('mcp.servers: the MCP gateway needs policy.enabled: true (without the tool policy every tool call would be refused)');
+  }
   for (const name of Object.keys(config.mcp.servers)) {
+    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(name)) {
+      problems.push(`mcp.servers.${name}: expected a server name of a-z, 0-9, _ and -, starting with a letter, at most 64 characters (it prefixes its tools: <name>.<tool>)`);
+    }
     if (name === 'gatehouse') problems.push(`mcp.servers.${name}: 'gatehouse' is reserved`);
   }
   for (const [name, provider] of Object.entries(config.providers)) {

@@ -175,7 +175,8 @@ export const configSchema = z.strictObject({
        */
       servers: z
         .record(
-          z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a server name of a-z, 0-9, _ and - (it prefixes its tools: <name>.<tool>)'),
+          // Names are checked in load.ts, where the message can name the server (a record key's own message is lost).
+          z.string(),
           z.union([
             z.strictObject({
               url: z.url(),

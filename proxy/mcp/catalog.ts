@@ -24,6 +24,7 @@ export class ToolCatalog {
   private readonly configured = new Map<string, Upstream>();
   private readonly agents = new Map<string, { url: string; upstream: Upstream }>();
   private byName = new Map<string, CatalogTool>();
+  private down = new Map<string, CatalogTool>();
 
   /** `onChange` runs after the offered tools changed (a server came up, went down or changed its list). */
   constructor(servers: Readonly<Record<string, UpstreamConfig>>, private readonly onChange: () => void = () => {}) {
@@ -66,17 +67,28 @@ export class ToolCatalog {
     return this.byName.get(name);
   }
 
+  /**
+   * A tool its server offered before it became unavailable: not listed, but a
+   * call that the policy allows answers `upstream_unavailable` (503, retry later)
+   * rather than `tool_not_found`.
+   */
+  unavailable(name: string): CatalogTool | undefined {
+    return this.down.get(name);
+  }
+
   private rebuild(): void {
     const next = new Map<string, CatalogTool>();
+    const down = new Map<string, CatalogTool>();
     for (const upstream of this.upstreams()) {
-      if (!upstream.available) continue;
+      const into = upstream.available ? next : down;
       const agent = this.agents.has(upstream.name) ? upstream.name : undefined;
       for (const definition of upstream.tools) {
         const name = `${upstream.name}.${definition.name}`;
-        next.set(name, { name, server: upstream.name, tool: definition.name, definition, upstream, ...(agent ? { agent } : {}) });
+        into.set(name, { name, server: upstream.name, tool: definition.name, definition, upstream, ...(agent ? { agent } : {}) });
       }
     }
     this.byName = new Map([...next.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    this.down = down;
     this.onChange();
   }
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isJSONRPCRequest, type CallToolRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { CatalogSnapshot, CATALOG_SNAPSHOT_FILE } from './catalogSnapshot.js';
 import { MCP_PATH } from './paths.js';
 import { policyToolOf } from './policyTool.js';
+import { checked, invalidParams, LooseCallTool, LooseListTools } from './requestShapes.js';
 import { Sessions } from './sessions.js';
 import { callTool } from './toolCall.js';
 import { listTools } from './toolList.js';
@@ -124,7 +125,11 @@ export class McpEndpoint {
       if (method !== 'POST') return send(res, 400, { jsonrpc: '2.0', error: { code: INVALID_REQUEST, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null });
       transport = await this.sessions.create(keyId, (t) => this.connect(t));
     }
-    if (body !== undefined) this.recordOthers(body, req, sessionId);
+    const invalid = body === undefined ? undefined : this.recordOthers(body, req, sessionId);
+    // One request whose params do not fit, in a session: answered here, with the Gatehouse code the SDK's answer lacks.
+    if (invalid !== undefined && sessionId !== undefined && !Array.isArray(body)) {
+      return send(res, 200, jsonRpcErrorBody(invalid.error, invalid.id));
+    }
     await transport.handleRequest(req, res, body);
   }
 
@@ -132,9 +137,13 @@ export class McpEndpoint {
   private async connect(transport: StreamableHTTPServerTransport): Promise<Server> {
     const server = new Server({ name: 'gatehouse', version: '1' }, { capabilities: { tools: { listChanged: true } } });
     const limits = { callTimeoutMs: this.settings.callTimeoutMs, maxResultBytes: this.settings.maxResultBytes };
-    server.setRequestHandler(ListToolsRequestSchema, (request, extra) =>
-      listTools(mcpContext(this.facts('tools/list', request.params?._meta, extra), this.deps, this.telemetry, 'tools/list'), this.deps, this.catalog));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    server.setRequestHandler(LooseListTools, (loose, extra) => {
+      const request = checked('tools/list', loose);
+      return listTools(mcpContext(this.facts('tools/list', request.params?._meta, extra), this.deps, this.telemetry, 'tools/list'), this.deps, this.catalog);
+    });
+    // The SDK's Server checks a tools/call against CallToolRequestSchema (-32602) before this handler runs.
+    server.setRequestHandler(LooseCallTool, (loose, extra) => {
+      const request = loose as unknown as CallToolRequest;
       const name = request.params.name;
       const ctx = mcpContext(this.facts('tools/call', request.params._meta, extra), this.deps, this.telemetry, `tools/call ${name}`);
       return callTool(ctx, this.deps, this.catalog, limits, name, request.params.arguments ?? {});
@@ -157,12 +166,16 @@ export class McpEndpoint {
   /**
    * Requests other than tools/list and tools/call are audit records too, made
    * here because the SDK answers them itself: initialize and ping as received,
-   * any other method as refused with "Method not found".
+   * any other method as refused with "Method not found", and a tools/list or
+   * tools/call whose params do not fit as refused with "Invalid params".
    */
-  private recordOthers(body: unknown, req: IncomingMessage, sessionId: string | undefined): void {
+  private recordOthers(body: unknown, req: IncomingMessage, sessionId: string | undefined): { id: string | number; error: GatehouseError } | undefined {
+    let firstInvalid: { id: string | number; error: GatehouseError } | undefined;
     const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[];
     for (const message of messages) {
-      if (!isJSONRPCRequest(message) || message.method === 'tools/list' || message.method === 'tools/call') continue;
+      if (!isJSONRPCRequest(message)) continue;
+      const invalid = message.method === 'tools/list' || message.method === 'tools/call' ? invalidParams(message) : undefined;
+      if ((message.method === 'tools/list' || message.method === 'tools/call') && invalid === undefined) continue;
       const params = message.params as { protocolVersion?: unknown; _meta?: unknown } | undefined;
       const ctx = mcpContext({
         method: message.method, requestId: message.id, sessionId,
@@ -176,7 +189,13 @@ export class McpEndpoint {
       } catch {
         // authenticated above; nothing to add
       }
-      if (SERVED.has(message.method)) {
+      if (invalid !== undefined) {
+        ctx.status = 400;
+        ctx.outcome = 'error';
+        ctx.annotations[A.errorType] = '-32602';
+        ctx.error = new GatehouseError('invalid_request', invalid);
+        firstInvalid ??= { id: message.id, error: ctx.error };
+      } else if (SERVED.has(message.method)) {
         ctx.status = 200;
         ctx.outcome = 'ok';
       } else {
@@ -186,6 +205,7 @@ export class McpEndpoint {
       }
       void finishRequest(ctx, this.deps).catch(() => undefined);
     }
+    return firstInvalid;
   }
 
   /** Tells every open session that the tool list changed (a server came up or went down, the registry changed). */

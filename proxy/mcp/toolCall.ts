@@ -45,7 +45,8 @@ export async function callTool(
     ctx.annotations[A.toolArgumentsSha256] = createHash('sha256').update(canonicalize(args) ?? '{}').digest('hex');
     if (deps.emit.captureContent) ctx.annotations[A.toolCallArguments] = JSON.stringify(args);
     const engine = deps.policies?.current;
-    const tool = catalog.get(name);
+    // A tool of a server that is down now is judged as usual; allowed, its call answers upstream_unavailable.
+    const tool = catalog.get(name) ?? catalog.unavailable(name);
     if (engine === undefined) throw new GatehouseError('tool_not_found', `Unknown tool: ${name}`);
     const principal = toPolicyPrincipal(ctx.principal!);
     // A tool not in the catalog is judged like any other, so a hidden tool and a missing one answer alike.

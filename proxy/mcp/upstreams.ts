@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
+import { upstreamFetch } from './upstreamFetch.js';
 
 export type UpstreamConfig =
   | { url: string; headers: Record<string, string> }
@@ -48,7 +49,7 @@ export class Upstream {
 
   private transport(): Transport {
     if ('url' in this.config) {
-      return new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers: this.config.headers } });
+      return new StreamableHTTPClientTransport(new URL(this.config.url), { requestInit: { headers: this.config.headers }, fetch: upstreamFetch });
     }
     return new StdioClientTransport({
       command: this.config.command, args: this.config.args, env: { ...getDefaultEnvironment(), ...this.config.env },

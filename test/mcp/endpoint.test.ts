@@ -202,6 +202,30 @@ describe('the MCP gateway', () => {
     expect(((await notRpc.json()) as { error: { code: number } }).error.code).toBe(-32600);
     const noSession = await post(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }));
     expect(noSession.status).toBe(400);
+    // A session, then invalid params inside it: the SDK's -32602, the session keeps working.
+    const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
+    expect(init.status).toBe(200);
+    const session = init.headers.get('mcp-session-id')!;
+    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    const inSession = (body: string, key = gw.keys.qa!) => fetch(`${gw.url}/mcp`, {
+      method: 'POST', body,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    });
+    const noName = await inSession(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { arguments: {} } }));
+    expect(noName.status).toBe(200);
+    expect(await noName.json()).toMatchObject({ jsonrpc: '2.0', id: 2, error: { code: -32602, data: { code: 'invalid_request', status: 400 } } });
+    const badCursor = await inSession(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list', params: { cursor: 5 } }));
+    expect(await badCursor.text()).toMatch(/"code":-32602.*"data":\{"code":"invalid_request","status":400\}/);
+    // Another key presenting this session id: 404, as for an unknown session.
+    const stolen = await inSession(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), gw.keys.hr);
+    expect(stolen.status).toBe(404);
+    expect(((await stolen.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    const big = await inSession(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping', params: { pad: 'x'.repeat(gw.config.server.maxBodyBytes) } }));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { data: { code: string } } }).error.data.code).toBe('request_too_large');
+    const put = await fetch(`${gw.url}/mcp`, { method: 'PUT', headers: { authorization: `Bearer ${gw.keys.qa}` } });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST, DELETE');
     const qa = await client('qa');
     expect((await qa.listTools()).tools.length).toBeGreaterThan(0);
   });
@@ -236,6 +260,10 @@ describe('the MCP gateway', () => {
     expect(down.data).toMatchObject({ code: 'upstream_unavailable', status: 503 });
     // Marked unavailable: its tools are no longer offered.
     expect((await mailer.listTools()).tools.filter((t) => t.name.startsWith('email.'))).toEqual([]);
+    // Still known: a call the policy allows keeps answering 503 (retry later), not "unknown tool".
+    expect((await refusal(mailer.callTool({ name: 'email.search', arguments: { query: 'x' } }))).data).toMatchObject({ code: 'upstream_unavailable', status: 503 });
+    // A caller who may not reach the tool still gets tool_not_found.
+    expect((await refusal(hr.callTool({ name: 'email.search', arguments: { query: 'x' } }))).data).toMatchObject({ code: 'tool_not_found' });
     expect((await hr.callTool({ name: 'hr.list_employees', arguments: {} })).isError).toBeFalsy();
     // `down` never came up: none of its tools is offered.
     expect((await hr.listTools()).tools.some((t) => t.name.startsWith('down.'))).toBe(false);
@@ -248,7 +276,7 @@ describe('the MCP gateway', () => {
       rows = await collector.store.db.query(
         `SELECT agent_id, key_id, mcp_server, gen_ai_tool_name, tool_arguments_sha256, policy_decision, policy_code, outcome, error_code, error_type, mcp_method_name
            FROM audit_records WHERE record_type = 'tool_call' ORDER BY seq`);
-      if (rows.some((r) => r.gen_ai_tool_name === 'email.dump')) break;
+      if (rows.some((r) => r.gen_ai_tool_name === 'email.dump') && rows.some((r) => r.error_code === 'invalid_request')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const salary = rows.find((r) => r.agent_id === 'qa-bot' && r.policy_code === 'data_not_allowed');
@@ -258,6 +286,8 @@ describe('the MCP gateway', () => {
     });
     expect(rows.find((r) => r.gen_ai_tool_name === 'hr.list_employees')).toMatchObject({ agent_id: 'qa-bot', policy_decision: 'allow', outcome: 'ok' });
     expect(rows.find((r) => r.gen_ai_tool_name === 'email.nothing')).toMatchObject({ error_code: 'tool_not_found', error_type: '-32602' });
+    // A tools/call without a name (the malformed-message test) is recorded too.
+    expect(rows.find((r) => r.error_code === 'invalid_request')).toMatchObject({ key_id: 'qa', error_type: '-32602', outcome: 'error' });
     const lists = await collector.store.db.query(`SELECT count(*) AS n FROM audit_records WHERE record_type = 'mcp' AND mcp_method_name = 'tools/list'`);
     expect(Number(lists[0]?.n)).toBeGreaterThan(0);
 

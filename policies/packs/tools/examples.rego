@@ -24,7 +24,7 @@ deny contains {
 }
 
 reads_compensation if {
-	some column in object.get(input.arguments, "columns", [])
+	some column in as_list(object.get(input.arguments, "columns", []))
 	is_string(column)
 	count(regex.find_n(compensation_pattern, column, 1)) > 0
 }
@@ -64,7 +64,9 @@ else := "(not an e-mail address)"
 
 as_list(value) := value if is_array(value)
 
-as_list(value) := [value] if is_string(value)
+# Anything else (a string, a number, an object) is one value: a recipient that is
+# not a string is refused, never skipped.
+as_list(value) := [value] if not is_array(value)
 
 allowed_recipient(recipient) if {
 	is_string(recipient)

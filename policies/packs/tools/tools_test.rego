@@ -79,6 +79,7 @@ test_the_salary_question_needs_hr_compensation if {
 	d := call(caller("qa-bot"), "hr.query", {"sql": "select name, salary from employees"})
 	d.code == "data_not_allowed"
 	call(caller("qa-bot"), "hr.query", {"columns": ["name", "Bonus"]}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"columns": "salary"}).code == "data_not_allowed"
 	call(caller("qa-bot"), "hr.query", {"sql": "select name, role from employees"}).allow == true
 	call(caller("hr-bot"), "hr.query", {"sql": "select name, salary from employees"}).allow == true
 }
@@ -89,6 +90,8 @@ test_email_recipients_must_be_in_the_customer_domain if {
 	d.code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": ["a@customer.example.evil.example"]}).code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": [42]}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": {"x": "a@rival.example"}}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": "a@customer.example", "bcc": 7}).code == "recipient_not_allowed"
 }
 
 test_a_tool_needing_approval_answers_approval_required if {
