@@ -21,6 +21,11 @@ export type ErrorCode =
   | 'policy_error'
   | 'limits_unavailable'
   | 'approval_required'
+  | 'approval_denied'
+  | 'approval_expired'
+  | 'approval_used'
+  | 'approval_not_found'
+  | 'approval_conflict'
   | 'agent_not_registered'
   | 'agent_suspended'
   | 'delegation_depth_exceeded'
@@ -55,6 +60,11 @@ const STATUS: Record<ErrorCode, number> = {
   policy_error: 503,
   limits_unavailable: 503,
   approval_required: 403,
+  approval_denied: 403,
+  approval_expired: 403,
+  approval_used: 403,
+  approval_not_found: 404,
+  approval_conflict: 409,
   agent_not_registered: 403,
   agent_suspended: 403,
   delegation_depth_exceeded: 403,
@@ -84,6 +94,8 @@ export interface ErrorOptions {
   headers?: Record<string, string>;
   /** Overrides the code's default status (e.g. an upstream 4xx passed through). */
   status?: number;
+  /** Structured facts the caller can act on (e.g. the approval id and where to approve); rendered where the wire has room. */
+  details?: Record<string, unknown>;
 }
 
 export class GatehouseError extends Error {
@@ -93,6 +105,7 @@ export class GatehouseError extends Error {
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -101,6 +114,7 @@ export class GatehouseError extends Error {
     this.param = options.param;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.headers = options.headers;
+    this.details = options.details;
   }
 }
 

@@ -63,6 +63,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const providers = createProviders(config.providers);
   const detectors = new Detectors(config.detectors);
   const routes = new RouteTable(config, providers);
+  // The MCP endpoint (and the MCP SDK) only when there is something to serve, and never without the tool policy.
+  const mcpWanted = enforcement.policies !== undefined && (Object.keys(config.mcp.servers).length > 0 || config.agents.dir !== undefined);
+  let listeningUrl = '';
+  const approvals = mcpWanted ? await (await import('./approvals/create.js')).createApprovals(config, telemetry.tracer, () => listeningUrl) : undefined;
+  await approvals?.start();
   const deps: PipelineDeps = {
     config,
     routes,
@@ -74,11 +79,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     limits: enforcement.limits,
     ...(enforcement.agents ? { agents: enforcement.agents } : {}),
     ...(enforcement.agentState ? { agentState: enforcement.agentState } : {}),
+    ...(approvals ? { approvals } : {}),
     detectors,
     startedAt: Date.now(),
   };
-  // The MCP endpoint (and the MCP SDK) only when there is something to serve, and never without the tool policy.
-  const mcpWanted = enforcement.policies !== undefined && (Object.keys(config.mcp.servers).length > 0 || config.agents.dir !== undefined);
   const mcp = mcpWanted ? new (await import('./mcp/endpoint.js')).McpEndpoint(deps, telemetry) : undefined;
   mcp?.start();
   const server = createGatewayServer({ deps, telemetry, ready: () => ready, ...(mcp ? { mcp } : {}) });
@@ -86,6 +90,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const release = async (): Promise<void> => {
     await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
     await mcp?.shutdown();
+    await approvals?.shutdown();
     await detectors.close();
     await enforcement.shutdown();
     await telemetry.shutdown();
@@ -100,10 +105,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  listeningUrl = `http://${host}:${address.port}`;
   ready = true;
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: listeningUrl,
     port: address.port,
     config,
     providers,

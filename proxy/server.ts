@@ -8,6 +8,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { context as otelContext, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { AGENTS_ADMIN_PREFIX, handleAgentAdmin } from './agents/adminRoutes.js';
+import { isApprovalsPath } from './approvals/paths.js';
 import type { McpEndpoint } from './mcp/endpoint.js';
 import { MCP_PATH, RESOURCE_METADATA_PATHS } from './mcp/paths.js';
 import { GatehouseError } from './errors.js';
@@ -73,6 +74,10 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ServerO
   }
   if (path === MCP_PATH && options.mcp) return options.mcp.handle(req, res);
   if (path.startsWith(AGENTS_ADMIN_PREFIX)) return handleAgentAdmin(req, res, path, options.deps);
+  if (isApprovalsPath(path)) {
+    const { handleApprovals } = await import('./approvals/routes.js');
+    return handleApprovals(req, res, path, new URL(req.url ?? '/', 'http://gatehouse').searchParams, options.deps);
+  }
   const wire = wireFor(path, req);
   if (path === '/v1/chat/completions' || path === '/v1/messages' || path === '/v1/embeddings') {
     if (method !== 'POST') return writeError(res, wire, new GatehouseError('method_not_allowed', `${method} is not allowed on ${path}; use POST`));

@@ -112,6 +112,10 @@ export async function auditShowCommand(argv: string[], io: CommandIO): Promise<n
       io.out('\ntool calls:');
       io.out(formatTable(['#', 'id', 'name', 'arguments'], d.toolCalls.map((t) => [cell(t.position), cell(t.call_id), cell(t.name), cell(t.arguments)])));
     }
+    if (d.approvalSteps.length > 0) {
+      io.out(`\napproval ${cell(d.record.approval_id)}:`);
+      io.out(formatTable(['seq', 'time', 'event', 'actor', 'reason'], d.approvalSteps.map((a) => [cell(a.seq), cell(a.start_time), cell(a.event), cell(a.actor), cell(a.reason)])));
+    }
     io.out(d.signedBy
       ? `\nsigned by checkpoint seq ${String(d.signedBy.seq)} at ${String(d.signedBy.time)} (key ${String(d.signedBy.key_id)})`
       : '\nnot yet covered by a signed checkpoint');

@@ -12,6 +12,7 @@ const C = {
   userClaimed: columnFor(A.userClaimed), agent: columnFor(A.agent), model: columnFor(A.requestModel), outcome: columnFor(A.outcome), status: columnFor(A.httpStatus),
   input: columnFor(A.inputTokens), output: columnFor(A.outputTokens), cost: columnFor(A.costUsd), promptVersion: columnFor(A.promptVersion),
   tool: columnFor(A.toolName),
+  approvalId: columnFor(A.approvalId), approvalEvent: columnFor(A.approvalEvent), approvalActor: columnFor(A.approvalActor), approvalReason: columnFor(A.approvalReason),
 };
 
 export interface SearchQuery {
@@ -45,7 +46,7 @@ export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise
   );
 }
 
-export interface RequestDetail { record: Row; toolCalls: Row[]; signedBy: Row | undefined }
+export interface RequestDetail { record: Row; toolCalls: Row[]; signedBy: Row | undefined; approvalSteps: Row[] }
 
 /** Every record with `request_id` (normally one), its tool calls and the first checkpoint at or after it. */
 export async function showRequest(db: AuditDatabase, requestId: string): Promise<RequestDetail[]> {
@@ -54,7 +55,13 @@ export async function showRequest(db: AuditDatabase, requestId: string): Promise
   for (const record of records) {
     const toolCalls = await db.query('SELECT position, call_id, name, arguments FROM tool_calls WHERE seq = $1 ORDER BY position', [Number(record.seq)]);
     const signed = await db.query('SELECT seq, time, key_id FROM checkpoints WHERE seq >= $1 ORDER BY seq LIMIT 1', [Number(record.seq)]);
-    out.push({ record, toolCalls, signedBy: signed[0] });
+    // A tool call held for approval: every step of its approval, in chain order.
+    const approval = record[C.approvalId];
+    const approvalSteps = typeof approval === 'string'
+      ? await db.query(`SELECT seq, start_time, ${C.approvalEvent} AS event, ${C.approvalActor} AS actor, ${C.approvalReason} AS reason, ${C.requestId} AS request_id
+                          FROM audit_records WHERE record_type = 'approval' AND ${C.approvalId} = $1 ORDER BY seq`, [approval])
+      : [];
+    out.push({ record, toolCalls, signedBy: signed[0], approvalSteps });
   }
   return out;
 }

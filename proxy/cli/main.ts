@@ -14,6 +14,10 @@ function agentsAdmin(action: 'suspend' | 'resume' | 'decommission'): Command {
   return async (argv) => (await import('./agentsAdmin.js')).agentsAdminCommand(action, argv);
 }
 
+function approvals(action: 'list' | 'show' | 'approve' | 'deny'): Command {
+  return async (argv) => (await import('./approvals.js')).approvalsCommand(action, argv);
+}
+
 function collector(name: string): Command {
   return async (argv) => {
     const command = (await import('../../collector/cli/index.js')).collectorCommands[name];
@@ -40,6 +44,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'agents suspend': { run: agentsAdmin('suspend'), help: 'suspend an agent on every replica (recorded in the audit trail)' },
   'agents resume': { run: agentsAdmin('resume'), help: 'resume a suspended agent' },
   'agents decommission': { run: agentsAdmin('decommission'), help: 'decommission an agent for good' },
+  'approvals list': { run: approvals('list'), help: 'tool calls waiting for approval (and decided ones: --status)' },
+  'approvals show': { run: approvals('show'), help: 'one approval: the call, its arguments, who decided what' },
+  'approvals approve': { run: approvals('approve'), help: 'approve a held tool call, as the approver key\'s user' },
+  'approvals deny': { run: approvals('deny'), help: 'deny a held tool call' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
 };

@@ -100,6 +100,9 @@ function crossReferenceProblems(config: Config): string[] {
     if (keyIds.has(key.id)) problems.push(`keys[${i}].id: duplicate key id '${key.id}'`);
     if (hashes.has(key.hash)) problems.push(`keys[${i}].hash: the same key hash appears twice`);
     keyIds.add(key.id);
+    if (key.roles.includes('approver') && (key.user === undefined || key.user === '')) {
+      problems.push(`keys[${i}].user: an approver key names the person who approves (user), so approvals are never anonymous`);
+    }
     hashes.add(key.hash);
     key.models?.forEach((name, j) => {
       if (name !== '*' && !config.models[name]) problems.push(`keys[${i}].models[${j}]: unknown model '${name}'; known: ${aliases.join(', ')}`);

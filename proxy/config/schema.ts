@@ -87,8 +87,12 @@ export const keySchema = z.strictObject({
   feature: z.string().optional(),
   /** Per-request overrides the caller may send as x-gatehouse-user / x-gatehouse-feature / x-gatehouse-agent. */
   allowHeaders: z.array(z.enum(['user', 'feature', 'agent'])).default([]),
-  /** What the key may do besides model calls: `agents:admin` suspends, resumes and decommissions agents. */
-  roles: z.array(z.enum(['agents:admin'])).default([]),
+  /**
+   * What the key may do besides model calls: `agents:admin` suspends, resumes and
+   * decommissions agents; `approver` approves or denies held tool calls of its
+   * tenant, as its `user` (docs/approvals.md).
+   */
+  roles: z.array(z.enum(['agents:admin', 'approver'])).default([]),
   /** Model aliases this key may use; absent means all. */
   models: z.array(z.string()).optional(),
 });
@@ -203,8 +207,34 @@ export const configSchema = z.strictObject({
       maxResultBytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
       /** Open MCP sessions at most; the least recently used is closed past it. */
       maxSessions: positiveInt.max(1_000_000).default(10_000),
+      /** Open MCP sessions of one key at most; past it, that key's least recently used session is closed. */
+      maxSessionsPerKey: positiveInt.max(1_000_000).default(100),
       /** A session unused this long is closed. */
       sessionIdleMs: positiveInt.default(30 * 60_000),
+    })
+    .prefault({}),
+  approvals: z
+    .strictObject({
+      /**
+       * Where approvers reach this gateway (its public URL): approval links are
+       * `<publicUrl>/v1/gatehouse/approvals/<id>`. Default: the address it listens on.
+       */
+      publicUrl: z.url().optional(),
+      /** POSTed (Slack-compatible JSON) for every new pending approval. */
+      webhook: z
+        .strictObject({
+          url: z.url(),
+          headers: z.record(z.string(), z.string()).default({}),
+          attempts: positiveInt.max(20).default(5),
+          timeoutMs: positiveInt.max(60_000).default(5_000),
+          /** Send the call's arguments too (a chat channel is rarely the place for them). */
+          includeArguments: z.boolean().default(false),
+        })
+        .optional(),
+      /** Pending or approved approvals per tenant at most; past it a held call is 429 rate_limited. */
+      maxLivePerTenant: positiveInt.max(1_000_000).default(1_000),
+      /** How often expired approvals are recorded. */
+      sweepMs: positiveInt.max(3_600_000).default(5_000),
     })
     .prefault({}),
   agents: z

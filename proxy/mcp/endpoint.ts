@@ -28,6 +28,9 @@ import { callTool } from './toolCall.js';
 import { listTools } from './toolList.js';
 import { INVALID_REQUEST, jsonRpcErrorBody, PARSE_ERROR } from './wire.js';
 
+/** host, host:port, [v6]:port — letters, digits, dots, dashes (no quotes, spaces or paths). */
+const HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
 /** Methods the gateway's MCP server answers; anything else gets the SDK's "Method not found". */
 const SERVED = new Set(['initialize', 'ping', 'tools/list', 'tools/call']);
 
@@ -50,7 +53,7 @@ export class McpEndpoint {
       this.snapshot.changed(this.catalog.tools().map(policyToolOf));
     });
     this.snapshot = new CatalogSnapshot(join(resolve(deps.config.dataDir), CATALOG_SNAPSHOT_FILE));
-    this.sessions = new Sessions(this.settings.maxSessions, this.settings.sessionIdleMs);
+    this.sessions = new Sessions(this.settings.maxSessions, this.settings.sessionIdleMs, this.settings.maxSessionsPerKey);
   }
 
   /** Connects the tool servers in the background, and follows the agent registry (agents as tools). */
@@ -79,8 +82,13 @@ export class McpEndpoint {
     });
   }
 
+  /** `mcp.resource`, else from the Host header when it is a plain host[:port]; anything else is `localhost`. */
   private resource(req: IncomingMessage): string {
-    return this.settings.resource ?? `http://${req.headers.host ?? 'localhost'}${MCP_PATH}`;
+    if (this.settings.resource !== undefined) return this.settings.resource;
+    const host = req.headers.host;
+    const port = host === undefined ? undefined : /:(\d{1,5})$/.exec(host)?.[1];
+    const plain = host !== undefined && HOST.test(host) && (port === undefined || Number(port) <= 65_535);
+    return `http://${plain ? host : 'localhost'}${MCP_PATH}`;
   }
 
   private unauthorized(req: IncomingMessage, res: ServerResponse, error: GatehouseError): void {
@@ -119,10 +127,18 @@ export class McpEndpoint {
     let transport: StreamableHTTPServerTransport;
     if (sessionId !== undefined) {
       const session = this.sessions.get(sessionId, keyId);
-      if (session === undefined) return send(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+      if (session === undefined) {
+        // Unknown, ended, or another key's: the same answer, and recorded (a key presenting someone else's session is worth seeing).
+        this.recordRefusal(body, req, method, new GatehouseError('not_found', 'Session not found'), '-32001');
+        return send(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+      }
       transport = session.transport;
     } else {
-      if (method !== 'POST') return send(res, 400, { jsonrpc: '2.0', error: { code: INVALID_REQUEST, message: 'Bad Request: Mcp-Session-Id header is required' }, id: null });
+      if (!isInitialize(body)) {
+        const message = 'Bad Request: Mcp-Session-Id header is required';
+        this.recordRefusal(body, req, method, new GatehouseError('invalid_request', message), String(INVALID_REQUEST));
+        return send(res, 400, { jsonrpc: '2.0', error: { code: INVALID_REQUEST, message }, id: null });
+      }
       transport = await this.sessions.create(keyId, (t) => this.connect(t));
     }
     const invalid = body === undefined ? undefined : this.recordOthers(body, req, sessionId);
@@ -146,7 +162,8 @@ export class McpEndpoint {
       const request = loose as unknown as CallToolRequest;
       const name = request.params.name;
       const ctx = mcpContext(this.facts('tools/call', request.params._meta, extra), this.deps, this.telemetry, `tools/call ${name}`);
-      return callTool(ctx, this.deps, this.catalog, limits, name, request.params.arguments ?? {});
+      const meta = typeof request.params._meta === 'object' && request.params._meta !== null ? request.params._meta as Record<string, unknown> : undefined;
+      return callTool(ctx, this.deps, this.catalog, limits, name, request.params.arguments ?? {}, meta);
     });
     await server.connect(transport);
     return server;
@@ -208,10 +225,39 @@ export class McpEndpoint {
     return firstInvalid;
   }
 
+  /** A request refused before the SDK saw it, as an audit record (one per JSON-RPC request in the body, or one for the HTTP request). */
+  private recordRefusal(body: unknown, req: IncomingMessage, httpMethod: string, error: GatehouseError, errorType: string): void {
+    const messages = body === undefined ? [] : (Array.isArray(body) ? body : [body]).filter((m) => isJSONRPCRequest(m as JSONRPCMessage)) as Array<{ method: string; id: string | number }>;
+    const targets = messages.length > 0 ? messages : [{ method: `${httpMethod} ${MCP_PATH}`, id: '' }];
+    for (const message of targets) {
+      const ctx = mcpContext({
+        method: message.method, requestId: message.id, sessionId: undefined, protocolVersion: undefined, headers: req.headers, meta: undefined,
+        clientAddress: req.socket.remoteAddress, signal: new AbortController().signal,
+      }, this.deps, this.telemetry, message.method);
+      try {
+        ctx.principal = this.deps.keys.authenticate(req.headers).principal;
+      } catch {
+        // authenticated before any refusal recorded here
+      }
+      ctx.status = error.status;
+      ctx.outcome = 'error';
+      ctx.error = error;
+      ctx.annotations[A.errorType] = errorType;
+      const presented = req.headers['mcp-session-id'];
+      if (typeof presented === 'string') ctx.annotations[A.mcpSessionId] = presented.slice(0, 128);
+      void finishRequest(ctx, this.deps).catch(() => undefined);
+    }
+  }
+
   /** Tells every open session that the tool list changed (a server came up or went down, the registry changed). */
   private announce(): void {
     for (const server of this.sessions.servers()) void server.sendToolListChanged().catch(() => undefined);
   }
+}
+
+/** A single `initialize` request: the only message that may come without a session. */
+function isInitialize(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && (body as { method?: unknown }).method === 'initialize';
 }
 
 /** A JSON-RPC 2.0 message or a batch of them, by shape; the SDK checks the rest. */

@@ -21,7 +21,7 @@ export class Sessions {
   private readonly open = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly max: number, private readonly idleMs: number) {
+  constructor(private readonly max: number, private readonly idleMs: number, private readonly maxPerKey: number) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, idleMs));
     this.sweeper.unref();
   }
@@ -52,6 +52,10 @@ export class Sessions {
       onsessioninitialized: (id) => {
         if (server === undefined) return;
         this.open.set(id, { id, keyId, server, transport, lastUsed: Date.now() });
+        // One key never holds more than maxPerKey sessions: its own least recently used goes first,
+        // so one caller opening sessions in a loop cannot evict everybody else's.
+        const own = [...this.open.values()].filter((s) => s.keyId === keyId);
+        for (let i = 0; i < own.length - this.maxPerKey; i++) void this.close(own[i]!.id);
         while (this.open.size > this.max) void this.close(this.open.keys().next().value as string);
       },
       onsessionclosed: (id) => void this.close(id),

@@ -22,7 +22,8 @@ import type { ToolCatalog } from './catalog.js';
 import { callerOf } from './caller.js';
 import { policyToolOf } from './policyTool.js';
 import { delegationContext } from './toolList.js';
-import { UpstreamUnavailable } from './upstreams.js';
+import { UpstreamBadAnswer, UpstreamUnavailable } from './upstreams.js';
+import { holdForApproval } from './approvalHold.js';
 import { mcpErrorOf } from './wire.js';
 
 export interface ToolCallLimits {
@@ -35,7 +36,7 @@ const OWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['tool_not_found', 'ap
 
 export async function callTool(
   ctx: RequestContext, deps: PipelineDeps, catalog: ToolCatalog, limits: ToolCallLimits,
-  name: string, args: Record<string, unknown>,
+  name: string, args: Record<string, unknown>, meta?: Record<string, unknown>,
 ): Promise<CallToolResult> {
   let reasons: string[] | undefined;
   try {
@@ -66,8 +67,13 @@ export async function callTool(
     if (!decision.allow) {
       reasons = decision.reasons;
       ctx.annotations[A.policyReasons] = decision.reasons;
-      const code = decision.code !== undefined && OWN_CODES.has(decision.code) ? (decision.code as ErrorCode) : 'policy_denied';
-      throw new GatehouseError(code, decision.reasons.join(' '));
+      if (decision.approval === undefined || deps.approvals === undefined) {
+        const code = decision.code !== undefined && OWN_CODES.has(decision.code) ? (decision.code as ErrorCode) : 'policy_denied';
+        throw new GatehouseError(code, decision.reasons.join(' '));
+      }
+      // Held for human sign-off: returns once this exact call is approved (and marks the approval used).
+      await holdForApproval(ctx, deps, deps.approvals, decision.approval, { server: tool.server, name, args, meta, revision: engine.revision });
+      ctx.annotations[A.policyDecision] = 'allow';
     }
     const caller = engine.callerOf(principal);
     if (caller.runBudget !== undefined) await admitRun(ctx, deps, caller.runBudget);
@@ -113,6 +119,7 @@ async function callUpstream(ctx: RequestContext, tool: NonNullable<ReturnType<To
     result = await tool.upstream.call(tool.tool, args, meta, { timeoutMs: limits.callTimeoutMs, signal: ctx.signal });
   } catch (error) {
     if (error instanceof UpstreamUnavailable) throw new GatehouseError('upstream_unavailable', error.message, { cause: error });
+    if (error instanceof UpstreamBadAnswer) throw new GatehouseError('upstream_error', error.message, { cause: error });
     throw error;
   } finally {
     ctx.annotations['gatehouse.mcp.upstream_ms'] = Date.now() - started;
@@ -126,17 +133,24 @@ async function callUpstream(ctx: RequestContext, tool: NonNullable<ReturnType<To
 }
 
 /**
- * The response policy on the result's text (its text blocks and structured
- * content), exactly as on a model's answer: blocked, the result becomes an error
- * result with the policy's replacement; redacted, every text block is redacted
- * and structured content, which could carry the same values, is dropped.
- * Fails closed: a policy error is the call's error.
+ * The response policy on everything in the result a caller can read: text
+ * blocks, the text of embedded resources, the names and descriptions of resource
+ * links, structured content and `_meta`, judged together, exactly as a model's
+ * answer. Blocked, the result becomes an error result with the policy's
+ * replacement; redacted, every text is redacted, and structured content and
+ * `_meta`, which could carry the same values, are dropped. Images and audio are
+ * passed as they are. Fails closed: a policy error is the call's error.
  */
 function guardResult(ctx: RequestContext, name: string, result: CallToolResult): CallToolResult {
   const engine = ctx.enforcement?.engine;
   if (engine === undefined) return result;
-  const texts = result.content.filter((c): c is { type: 'text'; text: string } => c.type === 'text').map((c) => c.text);
+  const texts: string[] = [];
+  for (const block of result.content) {
+    texts.push(...readableTexts(block));
+    if (block._meta !== undefined) texts.push(JSON.stringify(block._meta));
+  }
   if (result.structuredContent !== undefined) texts.push(JSON.stringify(result.structuredContent));
+  if (result._meta !== undefined) texts.push(JSON.stringify(result._meta));
   const whole = texts.join('\n');
   const decision = engine.evaluateResponse({
     principal: ctx.enforcement!.policyPrincipal, request: { model: name },
@@ -150,8 +164,50 @@ function guardResult(ctx: RequestContext, name: string, result: CallToolResult):
   }
   if (decision.action === 'redact' && decision.redact !== undefined && decision.redact.length > 0) {
     const classes = decision.redact;
-    const { structuredContent: _dropped, ...rest } = result;
-    return { ...rest, content: result.content.map((c) => (c.type === 'text' ? { ...c, text: redact(c.text, classes).text } : c)) };
+    const clean = (text: string) => redact(text, classes).text;
+    const { structuredContent: _structured, _meta: _dropped, ...rest } = result;
+    return { ...rest, content: result.content.map((block) => redactBlock(withoutMeta(block), clean)) };
   }
   return result;
+}
+
+type Block = CallToolResult['content'][number];
+
+/** The texts of one content block that a reader sees. */
+function readableTexts(block: Block): string[] {
+  switch (block.type) {
+    case 'text':
+      return [block.text];
+    case 'resource':
+      return 'text' in block.resource && typeof block.resource.text === 'string' ? [block.resource.uri, block.resource.text] : [block.resource.uri];
+    case 'resource_link':
+      return [block.uri, block.name, block.title ?? '', block.description ?? ''];
+    default:
+      return [];
+  }
+}
+
+function withoutMeta(block: Block): Block {
+  if (block._meta === undefined) return block;
+  const { _meta: _dropped, ...rest } = block;
+  return rest as Block;
+}
+
+function redactBlock(block: Block, clean: (text: string) => string): Block {
+  switch (block.type) {
+    case 'text':
+      return { ...block, text: clean(block.text) };
+    case 'resource':
+      return 'text' in block.resource && typeof block.resource.text === 'string'
+        ? { ...block, resource: { ...block.resource, uri: clean(block.resource.uri), text: clean(block.resource.text) } }
+        : { ...block, resource: { ...block.resource, uri: clean(block.resource.uri) } };
+    case 'resource_link': {
+      const link = { ...block, uri: clean(block.uri), name: clean(block.name) };
+      if (block.title !== undefined) link.title = clean(block.title);
+      if (block.description !== undefined) link.description = clean(block.description);
+      return link;
+    }
+    default:
+      return block;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
@@ -22,6 +22,32 @@ const MAX_TOOLS_PER_SERVER = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 
 export class UpstreamUnavailable extends Error {}
+
+/** The server is up but answered this call with something that is not a tool result (an HTTP error, a malformed result). */
+export class UpstreamBadAnswer extends Error {}
+
+/** Pages of `tools/list` read at most, and how long a whole listing may take. */
+const MAX_LIST_PAGES = 50;
+const LIST_DEADLINE_MS = 30_000;
+
+/**
+ * What went wrong, in words that never carry the upstream's own text (an error
+ * body may echo credentials): an HTTP status, a socket error code, an error class.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof StreamableHTTPError) return `HTTP ${error.code ?? 'error'}`;
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (error instanceof Error && /^[A-Z][A-Za-z]*Error$/.test(error.name) && error.name !== 'Error') return error.name;
+  return 'transport failure';
+}
+
+/** A failure that means the connection is gone (reconnect), as opposed to one bad answer on a live connection. */
+function connectionLost(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === undefined || error.code === -1;
+  if (error instanceof TypeError) return true; // fetch failed: refused, reset, DNS
+  return error instanceof Error && /not connected|connection closed/i.test(error.message);
+}
 
 /** One upstream server and its tools. */
 export class Upstream {
@@ -74,18 +100,23 @@ export class Upstream {
       this.onChange();
     } catch (error) {
       await client.close().catch(() => undefined);
-      this.markDown((error as Error).message);
+      this.markDown(describeFailure(error));
     }
   }
 
   private async refresh(client: Client): Promise<void> {
     const tools: Tool[] = [];
+    const seen = new Set<string>();
+    const deadline = Date.now() + LIST_DEADLINE_MS;
     let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: 10_000 });
+    // Bounded: at most MAX_LIST_PAGES pages, no cursor twice, LIST_DEADLINE_MS in all.
+    for (let pages = 0; pages < MAX_LIST_PAGES; pages++) {
+      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: Math.max(1, Math.min(10_000, deadline - Date.now())) });
       tools.push(...page.tools);
       cursor = page.nextCursor;
-    } while (cursor !== undefined && tools.length < MAX_TOOLS_PER_SERVER);
+      if (cursor === undefined || seen.has(cursor) || tools.length >= MAX_TOOLS_PER_SERVER || Date.now() >= deadline) break;
+      seen.add(cursor);
+    }
     if (tools.length > MAX_TOOLS_PER_SERVER) log.warn('mcp: server lists too many tools; the rest are not offered', { server: this.name, max: MAX_TOOLS_PER_SERVER });
     this.tools = tools.slice(0, MAX_TOOLS_PER_SERVER);
     if (this.client === client) this.onChange();
@@ -94,7 +125,10 @@ export class Upstream {
   private markDown(reason: string): void {
     const wasUp = this.unavailable === undefined;
     this.unavailable = reason;
+    // The old client is closed (a stdio server's process ends with it), never left behind.
+    const old = this.client;
     this.client = undefined;
+    void old?.close().catch(() => undefined);
     if (wasUp) {
       log.warn('mcp: upstream server unavailable', { server: this.name, reason });
       this.onChange();
@@ -111,14 +145,17 @@ export class Upstream {
   /** Calls a tool by its own (unprefixed) name. Throws UpstreamUnavailable when the server is down or fails the transport. */
   async call(tool: string, args: Record<string, unknown>, meta: Record<string, unknown>, options: { timeoutMs: number; signal: AbortSignal }): Promise<CallToolResult> {
     const client = this.client;
-    if (client === undefined) throw new UpstreamUnavailable(`server '${this.name}' is unavailable: ${this.unavailable ?? 'not connected'}`);
+    if (client === undefined) throw new UpstreamUnavailable(`server '${this.name}' is unavailable (${this.unavailable ?? 'not connected'})`);
     try {
       return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, { timeout: options.timeoutMs, signal: options.signal })) as CallToolResult;
     } catch (error) {
-      // A JSON-RPC error (from the server, or the SDK's timeout) is an answer; a transport failure means it is down.
+      // A JSON-RPC error (from the server, or the SDK's timeout) is an answer.
       if (error instanceof McpError) throw error;
-      this.markDown((error as Error).message);
-      throw new UpstreamUnavailable(`server '${this.name}' failed: ${(error as Error).message}`, { cause: error });
+      const what = describeFailure(error);
+      // A lost connection marks the server down; one bad answer on a live connection fails this call only.
+      if (!connectionLost(error)) throw new UpstreamBadAnswer(`server '${this.name}' answered ${tool} with an invalid result (${what})`, { cause: error });
+      this.markDown(what);
+      throw new UpstreamUnavailable(`server '${this.name}' failed (${what})`, { cause: error });
     }
   }
 

@@ -25,6 +25,8 @@ export interface JsonRpcErrorData {
   status: number;
   reasons?: string[];
   retry_after_seconds?: number;
+  /** For approval_required and the other approval codes: the approval (docs/approvals.md). */
+  approval?: unknown;
 }
 
 export function jsonRpcCodeOf(error: GatehouseError): number {
@@ -38,12 +40,16 @@ function dataOf(error: GatehouseError, reasons?: string[]): JsonRpcErrorData {
     code: error.code, status: error.status,
     ...(reasons && reasons.length > 0 ? { reasons } : {}),
     ...(error.retryAfterSeconds !== undefined ? { retry_after_seconds: error.retryAfterSeconds } : {}),
+    ...(error.details !== undefined ? error.details : {}),
   };
 }
 
 /** What an MCP request handler throws: the SDK sends it as the JSON-RPC error of that request. */
 export function mcpErrorOf(error: GatehouseError, reasons?: string[]): McpError {
-  return new McpError(jsonRpcCodeOf(error), error.message, dataOf(error, reasons));
+  const rpc = new McpError(jsonRpcCodeOf(error), error.message, dataOf(error, reasons));
+  // McpError prefixes "MCP error <code>: "; the caller gets the message as it is.
+  rpc.message = error.message;
+  return rpc;
 }
 
 /** A whole JSON-RPC error message, for failures answered before the SDK sees the request (401, parse errors). */

@@ -1,4 +1,5 @@
 import type { AgentState } from '../agents/agentState.js';
+import type { ApprovalService } from '../approvals/service.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { Config } from '../config/schema.js';
 import type { PriceTable } from '../cost/priceTable.js';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   readonly agents?: AgentRegistry;
   /** Agent status overrides and run counters, shared through the limit store's backend. */
   readonly agentState?: AgentState;
+  /** Human approvals of held tool calls; present with the MCP endpoint. */
+  readonly approvals?: ApprovalService;
   /** Content classifiers the policy may ask for (config `detectors`). */
   readonly detectors: Detectors;
   /** Gateway start, for the models list's `created`. */

@@ -81,4 +81,20 @@ export interface ToolDecision {
   /** e.g. `tool_not_found`, `data_not_allowed`, `approval_required`. */
   code?: string;
   reasons: string[];
+  /** Set when every denial is an approval rule: the call may go through with human sign-off (docs/approvals.md). */
+  approval?: ApprovalRequirement;
+}
+
+/** What a tool call needs to go through (docs/approvals.md). */
+export interface ApprovalRequirement {
+  /** Approvals from distinct people, 1 to 10. */
+  count: number;
+  /** Approver groups named by the rule (for the record and the approvers' view). */
+  groups: string[];
+  /** User ids that may approve; undefined: any approver key of the tenant. */
+  approvers?: string[];
+  /** 1 s to 30 days. */
+  expiresInSeconds: number;
+  /** Shown to approvers. */
+  reason: string;
 }

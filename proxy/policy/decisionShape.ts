@@ -6,7 +6,7 @@
  * bug, and the engine turns it into `policy_error` (fail closed) rather than
  * enforcing less than the policy meant.
  */
-import type { Budget, PiiClass, RateLimit, RequestDecision, ResponseDecision, ScopeKind, ToolDecision } from './decision.js';
+import type { ApprovalRequirement, Budget, PiiClass, RateLimit, RequestDecision, ResponseDecision, ScopeKind, ToolDecision } from './decision.js';
 
 const SCOPES: ReadonlySet<string> = new Set<ScopeKind>(['tenant', 'team', 'user', 'agent', 'key', 'feature', 'global']);
 const PII: ReadonlySet<string> = new Set<PiiClass>(['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'secret']);
@@ -190,5 +190,28 @@ export function toolDecisionOf(raw: unknown): ToolDecision {
   const code = optionalString(raw, 'code');
   const decision: ToolDecision = { allow: raw.allow, reasons };
   if (code !== undefined) decision.code = code;
+  if (raw.approval !== undefined && raw.approval !== null) {
+    if (raw.allow || code !== 'approval_required') fail('approval', 'null unless the code is approval_required');
+    decision.approval = approvalOf(raw.approval);
+  }
   return decision;
+}
+
+const MAX_APPROVALS = 10;
+const MIN_EXPIRY_SECONDS = 1;
+const MAX_EXPIRY_SECONDS = 30 * 86_400;
+
+function approvalOf(raw: unknown): ApprovalRequirement {
+  if (!isObject(raw)) fail('approval', 'an object');
+  const count = raw.count;
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_APPROVALS) fail('approval.count', `an integer from 1 to ${MAX_APPROVALS}`);
+  const expires = raw.expires_in_seconds;
+  if (!Number.isInteger(expires) || (expires as number) < MIN_EXPIRY_SECONDS || (expires as number) > MAX_EXPIRY_SECONDS) {
+    fail('approval.expires_in_seconds', `an integer from ${MIN_EXPIRY_SECONDS} to ${MAX_EXPIRY_SECONDS}`);
+  }
+  const reason = optionalString(raw, 'reason');
+  if (reason === undefined || reason === '') fail('approval.reason', 'a non-empty string');
+  const requirement: ApprovalRequirement = { count: count as number, groups: stringArray(raw, 'groups'), expiresInSeconds: expires as number, reason };
+  if (raw.approvers !== null && raw.approvers !== undefined) requirement.approvers = stringArray(raw, 'approvers');
+  return requirement;
 }

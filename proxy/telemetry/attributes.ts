@@ -107,6 +107,20 @@ export const A = {
   toolArgumentsSha256: 'gatehouse.tool.arguments_sha256',
   /** Bytes of the tool result's JSON as the upstream returned it. */
   toolResultBytes: 'gatehouse.tool.result_bytes',
+  // Approvals (docs/approvals.md)
+  /** The approval a tool call asked for or used, and that an approval record is about. */
+  approvalId: 'gatehouse.approval.id',
+  /** On an approval record: requested, approved, denied, expired or used. */
+  approvalEvent: 'gatehouse.approval.event',
+  /** On an approval record: who acted (the approver's user id; the requester's key for requested and used). */
+  approvalActor: 'gatehouse.approval.actor',
+  approvalReason: 'gatehouse.approval.reason',
+  /** Approvals from distinct people the call needs. */
+  approvalRequired: 'gatehouse.approval.required',
+  /** The people who approved (on the used event and on the tool call that ran). */
+  approvalApprovers: 'gatehouse.approval.approvers',
+  /** RFC 3339. */
+  approvalExpiresAt: 'gatehouse.approval.expires_at',
   keyId: 'gatehouse.key.id',
   feature: 'gatehouse.feature',
   clientWire: 'gatehouse.client.wire',
@@ -224,6 +238,13 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.toolCallId, type: 'string' },
   { name: A.toolArgumentsSha256, type: 'string' },
   { name: A.toolResultBytes, type: 'int' },
+  { name: A.approvalId, type: 'string' },
+  { name: A.approvalEvent, type: 'string' },
+  { name: A.approvalActor, type: 'string' },
+  { name: A.approvalReason, type: 'string' },
+  { name: A.approvalRequired, type: 'int' },
+  { name: A.approvalApprovers, type: 'string[]' },
+  { name: A.approvalExpiresAt, type: 'string' },
   { name: A.httpStatus, type: 'int' },
   { name: A.durationMs, type: 'double' },
   { name: A.ttftMs, type: 'double' },

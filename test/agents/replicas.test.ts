@@ -79,7 +79,11 @@ describeWithRedis('an agent suspension across two replicas on one Redis', () => 
     });
     const suspendedAt = performance.now();
     expect(suspend.status, a.output()).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    // Flow on until a few requests started after the suspension (a loaded machine is slow), 10 s at most.
+    for (const deadline = performance.now() + 10_000; performance.now() < deadline;) {
+      if (results.filter((r) => r.started >= suspendedAt).length >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     flowing = false;
     await flow;
 

@@ -99,7 +99,7 @@ describe('the MCP gateway', () => {
     const listed = await untilListed(qa, 'email.search');
     expect(listed.sort()).toEqual(['email.search', 'hr.list_employees', 'hr.query']);
     const reader = await client('reader');
-    expect((await untilListed(reader, 'email.search')).sort()).toEqual(['email.dump', 'email.search', 'email.whoami']);
+    expect((await untilListed(reader, 'email.search')).sort()).toEqual(['email.dump', 'email.leak', 'email.search', 'email.whoami']);
     const app = await client('app');
     expect((await app.listTools()).tools).toEqual([]);
     const tool = (await qa.listTools()).tools.find((t) => t.name === 'hr.query');
@@ -171,6 +171,40 @@ describe('the MCP gateway', () => {
     const text = (result.content as Array<{ text: string }>)[0]?.text ?? '';
     expect(text).toContain('jane.doe@customer.example');
     expect(text).not.toContain('4111 1111 1111 1111');
+  });
+
+  it('the response policy reads every block: embedded resources, links and _meta are redacted too', async () => {
+    const mailer = await client('mailer');
+    await untilListed(mailer, 'email.leak');
+    const result = await mailer.callTool({ name: 'email.leak', arguments: {} });
+    expect(JSON.stringify(result)).not.toContain('4111 1111 1111 1111');
+    expect(result._meta).toBeUndefined();
+    expect(result.content).toHaveLength(2);
+  });
+
+  it('one bad answer fails that call only, and its text (which echoes a credential) reaches nobody', async () => {
+    const mailer = await client('mailer');
+    await untilListed(mailer, 'email.explode');
+    const failed = await refusal(mailer.callTool({ name: 'email.explode', arguments: {} }));
+    expect(failed.data).toMatchObject({ code: 'upstream_error', status: 502 });
+    expect(`${failed.message} ${JSON.stringify(failed.data)}`).not.toContain('email-server-secret');
+    // The server is not marked down: its other tools keep answering.
+    expect((await mailer.listTools()).tools.map((t) => t.name)).toContain('email.search');
+    expect((await mailer.callTool({ name: 'email.search', arguments: { query: 'x' } })).isError).toBeFalsy();
+  });
+
+  it('a Host header that is not a host never reaches the challenge, and never a 500', async () => {
+    const { request } = await import('node:http');
+    const answer = await new Promise<{ status: number; challenge: string | undefined }>((resolve, reject) => {
+      const req = request(`${gw.url}/mcp`, { method: 'POST', headers: { host: 'x"y', 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] });
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.challenge).toBe('Bearer realm="gatehouse", resource_metadata="http://localhost/.well-known/oauth-protected-resource/mcp"');
   });
 
   it('a result over the size limit is an error, not a flood', async () => {
@@ -245,7 +279,7 @@ describe('the MCP gateway', () => {
     const rows = JSON.parse(await readFile(out, 'utf8')) as Array<{ agent_id: string; reachable_tools: string[]; tools: string[] }>;
     const reach = Object.fromEntries(rows.map((r) => [r.agent_id, r.reachable_tools]));
     expect(reach['qa-bot']).toEqual(['email.search', 'hr.list_employees', 'hr.query']);
-    expect(reach.reader).toEqual(['email.dump', 'email.search', 'email.whoami']);
+    expect(reach.reader).toEqual(['email.dump', 'email.leak', 'email.search', 'email.whoami']);
     expect(reach['hr-bot']).toEqual(['hr.list_employees', 'hr.query', 'hr.update_salary']);
     expect(rows.find((r) => r.agent_id === 'reader')?.tools).toEqual(['email:*']);
   });
@@ -276,7 +310,7 @@ describe('the MCP gateway', () => {
       rows = await collector.store.db.query(
         `SELECT agent_id, key_id, mcp_server, gen_ai_tool_name, tool_arguments_sha256, policy_decision, policy_code, outcome, error_code, error_type, mcp_method_name
            FROM audit_records WHERE record_type = 'tool_call' ORDER BY seq`);
-      if (rows.some((r) => r.gen_ai_tool_name === 'email.dump') && rows.some((r) => r.error_code === 'invalid_request')) break;
+      if (rows.some((r) => r.gen_ai_tool_name === 'email.dump') && rows.some((r) => r.error_code === 'invalid_request') && rows.some((r) => r.gen_ai_tool_name === 'email.explode')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const salary = rows.find((r) => r.agent_id === 'qa-bot' && r.policy_code === 'data_not_allowed');
@@ -288,6 +322,9 @@ describe('the MCP gateway', () => {
     expect(rows.find((r) => r.gen_ai_tool_name === 'email.nothing')).toMatchObject({ error_code: 'tool_not_found', error_type: '-32602' });
     // A tools/call without a name (the malformed-message test) is recorded too.
     expect(rows.find((r) => r.error_code === 'invalid_request')).toMatchObject({ key_id: 'qa', error_type: '-32602', outcome: 'error' });
+    // Presenting another key's session is refused and recorded, with the session id it presented.
+    const stolen = await collector.store.db.query(`SELECT mcp_method_name, error_code, http_response_status_code AS status FROM audit_records WHERE key_id = 'hr' AND error_type = '-32001'`);
+    expect(stolen[0]).toMatchObject({ mcp_method_name: 'ping', error_code: 'not_found', status: 404 });
     const lists = await collector.store.db.query(`SELECT count(*) AS n FROM audit_records WHERE record_type = 'mcp' AND mcp_method_name = 'tools/list'`);
     expect(Number(lists[0]?.n)).toBeGreaterThan(0);
 

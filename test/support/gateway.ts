@@ -24,7 +24,7 @@ export interface TestKey {
   agent?: string;
   feature?: string;
   allowHeaders?: Array<'user' | 'feature' | 'agent'>;
-  roles?: Array<'agents:admin'>;
+  roles?: Array<'agents:admin' | 'approver'>;
   models?: string[];
 }
 

@@ -33,8 +33,20 @@ default code := null
 
 code := ordered[0][1]
 
+# When every denial is an approval rule, the call may go through with human
+# sign-off: `approval` says how (docs/approvals.md). Otherwise it is null.
+default approval := null
+
+approval := pack.approval if {
+	count(denials) > 0
+	every d in denials {
+		d.code == "approval_required"
+	}
+}
+
 decision := {
 	"allow": count(denials) == 0,
 	"code": code,
 	"reasons": [entry[2] | some entry in ordered],
+	"approval": approval,
 }

@@ -5,13 +5,17 @@
 #   reach: its registry `data` for an agent, the tenant's `data` setting otherwise;
 # - email.send: every recipient (`to`, `cc`, `bcc`) must be at one of the tenant's
 #   `email_domains`;
-# - any tool in the tenant's `tools_requiring_approval` needs a human approval
-#   (`approval_required`).
+#
+# Human approvals are in approvals.rego.
 package gatehouse.packs.tools
 
 import data.gatehouse.tenant
 
-compensation_pattern := `(?i)\b(salar(y|ies)|compensation|bonus(es)?|pay_?grade|wages?)\b`
+# Substrings, not words: `base_salary`, `salary_usd` and `bonus2025` are compensation too.
+compensation_pattern := `(?i)(salar(y|ies)|compensation|bonus|pay_?grade|wage)`
+
+# `SELECT *` (or `t.*`) reads every column, compensation included.
+select_all_pattern := `(?i)select\s+(distinct\s+)?([a-z_][a-z0-9_]*\.)?\*`
 
 deny contains {
 	"priority": 20,
@@ -25,14 +29,31 @@ deny contains {
 
 reads_compensation if {
 	some column in as_list(object.get(input.arguments, "columns", []))
-	is_string(column)
-	count(regex.find_n(compensation_pattern, column, 1)) > 0
+	not plain_column(column)
+}
+
+reads_compensation if {
+	sql := object.get(input.arguments, "sql", "")
+	not is_string(sql)
 }
 
 reads_compensation if {
 	sql := input.arguments.sql
 	is_string(sql)
 	count(regex.find_n(compensation_pattern, sql, 1)) > 0
+}
+
+reads_compensation if {
+	sql := input.arguments.sql
+	is_string(sql)
+	count(regex.find_n(select_all_pattern, sql, 1)) > 0
+}
+
+# Fails closed: a column that is not a string, "*", or a compensation column is not plain.
+plain_column(column) if {
+	is_string(column)
+	column != "*"
+	count(regex.find_n(compensation_pattern, column, 1)) == 0
 }
 
 default data_reach := []
@@ -68,16 +89,13 @@ as_list(value) := value if is_array(value)
 # not a string is refused, never skipped.
 as_list(value) := [value] if not is_array(value)
 
+# One plain address per entry: "a@customer.example, cfo@rival.example" or a display
+# name with brackets is not one address, and is refused rather than guessed at.
 allowed_recipient(recipient) if {
 	is_string(recipient)
+	address := lower(trim_space(recipient))
+	# regex.find_n, not regex.match: see policies/gatehouse/text.rego.
+	count(regex.find_n(`^[^\s,;<>"'()@]+@[a-z0-9.-]+$`, address, 1)) > 0
 	some domain in tenant.setting("email_domains")
-	endswith(lower(trim_space(recipient)), concat("", ["@", lower(domain)]))
-}
-
-deny contains {
-	"priority": 30,
-	"code": "approval_required",
-	"reason": concat("", ["Calling ", input.tool.name, " needs a human approval."]),
-} if {
-	input.tool.name in tenant.setting("tools_requiring_approval")
+	endswith(address, concat("", ["@", lower(domain)]))
 }

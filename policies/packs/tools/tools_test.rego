@@ -20,6 +20,12 @@ registry := {
 settings := object.union(fixture.settings, {"tenants": {"acme": {
 	"email_domains": ["customer.example"],
 	"tools_requiring_approval": ["hr.update_salary"],
+	"approvals": [
+		{"tools": ["email.send"], "count": 1, "groups": ["support-leads"], "expires_in_seconds": 900, "reason": "Customer e-mails are sent by a person."},
+		{"tools": ["payments.*"], "count": 2, "groups": ["finance-approvers"], "reason": "Money moves on two signatures."},
+		{"tools": ["payments.transfer"], "count": 1, "groups": ["support-leads"]},
+	],
+	"approver_groups": {"support-leads": ["erin"], "finance-approvers": ["dave", "carol", 7]},
 }}})
 
 catalog := [
@@ -29,6 +35,7 @@ catalog := [
 	{"name": "email.search", "server": "email", "tool": "search", "annotations": {"readOnlyHint": true}},
 	{"name": "email.send", "server": "email", "tool": "send", "annotations": {}},
 	{"name": "writer.ask", "server": "writer", "tool": "ask", "annotations": {}, "agent": "writer"},
+	{"name": "payments.transfer", "server": "payments", "tool": "transfer", "annotations": {}},
 ]
 
 tool(name) := t if {
@@ -80,22 +87,66 @@ test_the_salary_question_needs_hr_compensation if {
 	d.code == "data_not_allowed"
 	call(caller("qa-bot"), "hr.query", {"columns": ["name", "Bonus"]}).code == "data_not_allowed"
 	call(caller("qa-bot"), "hr.query", {"columns": "salary"}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": "SELECT name, salary_usd FROM employees"}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": "select base_salary from employees"}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": "SELECT * FROM employees"}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": "select e.* from employees e"}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"sql": ["select salary"]}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"columns": ["name", 7]}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"columns": ["*"]}).code == "data_not_allowed"
+	call(caller("qa-bot"), "hr.query", {"columns": ["name", "role"]}).allow == true
 	call(caller("qa-bot"), "hr.query", {"sql": "select name, role from employees"}).allow == true
 	call(caller("hr-bot"), "hr.query", {"sql": "select name, salary from employees"}).allow == true
 }
 
 test_email_recipients_must_be_in_the_customer_domain if {
-	call(caller("mailer"), "email.send", {"to": ["a@customer.example", "b@CUSTOMER.example"]}).allow == true
+	# Inside the domain, only the approval rule applies.
+	call(caller("mailer"), "email.send", {"to": ["a@customer.example", "b@CUSTOMER.example"]}).code == "approval_required"
 	d := call(caller("mailer"), "email.send", {"to": "a@customer.example", "cc": ["x@rival.example"]})
 	d.code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": ["a@customer.example.evil.example"]}).code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": [42]}).code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": {"x": "a@rival.example"}}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": "cfo@rival.example, ok@customer.example"}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": "cfo@rival.example <ok@customer.example"}).code == "recipient_not_allowed"
+	call(caller("mailer"), "email.send", {"to": "Ok Name <ok@customer.example>"}).code == "recipient_not_allowed"
 	call(caller("mailer"), "email.send", {"to": "a@customer.example", "bcc": 7}).code == "recipient_not_allowed"
 }
 
 test_a_tool_needing_approval_answers_approval_required if {
-	call(caller("hr-bot"), "hr.update_salary", {"name": "Ada", "salary": 1}).code == "approval_required"
+	d := call(caller("hr-bot"), "hr.update_salary", {"name": "Ada", "salary": 1})
+	d.code == "approval_required"
+	d.approval == {"count": 1, "groups": [], "approvers": null, "expires_in_seconds": 3600, "reason": "Calling hr.update_salary needs a human approval."}
+}
+
+test_an_approval_rule_names_its_approvers_count_and_expiry if {
+	d := call(caller("mailer"), "email.send", {"to": "a@customer.example"})
+	d.allow == false
+	d.code == "approval_required"
+	d.approval == {"count": 1, "groups": ["support-leads"], "approvers": ["erin"], "expires_in_seconds": 900, "reason": "Customer e-mails are sent by a person."}
+}
+
+test_money_needs_two_approvers_the_strictest_rule_wins if {
+	d := tools.decision with input as {"principal": {"tenant": "acme", "key_id": "k"}, "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool("payments.transfer"), "arguments": {"amount": 100}}
+		with data.data as object.union(settings, {"tenants": {"acme": {"tools": ["*"]}}}) with data.agents as registry
+	d.code == "approval_required"
+	d.approval.count == 2
+	d.approval.approvers == ["carol", "dave"]
+	d.approval.expires_in_seconds == 3600
+}
+
+test_no_approval_is_offered_when_another_rule_denies if {
+	d := call(caller("mailer"), "email.send", {"to": "x@rival.example"})
+	d.code == "recipient_not_allowed"
+	d.approval == null
+	call(caller("qa-bot"), "hr.list_employees", {}).approval == null
+}
+
+test_a_malformed_reason_still_requires_approval if {
+	d := tools.decision with input as {"principal": caller("mailer"), "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool("email.search"), "arguments": {}}
+		with data.data as object.union(settings, {"tenants": {"acme": {"approvals": [{"tools": ["email.search"], "reason": 42}]}}}) with data.agents as registry
+	d.code == "approval_required"
+	d.approval.reason == "Calling email.search needs a human approval."
 }
 
 test_delegating_to_an_agent_tool_respects_its_depth_and_loops if {

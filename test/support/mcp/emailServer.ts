@@ -4,7 +4,9 @@
  *  - search (readOnlyHint): finds a customer record; the text carries an e-mail address and a card number;
  *  - send: "sends" a message and records it (so tests can check what went through);
  *  - dump (readOnlyHint): returns `size` bytes of text (result size limit);
- *  - whoami: echoes the `_meta` it received (trace context, delegation chain).
+ *  - whoami: echoes the `_meta` it received (trace context, delegation chain);
+ *  - leak (readOnlyHint): a card number in an embedded resource, a resource link and `_meta`;
+ *  - explode: the HTTP server answers its call with a 500 whose body echoes the server's credential.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,6 +48,18 @@ function build(sent: EmailServer['sent']): McpServer {
     inputSchema: {},
     annotations: { readOnlyHint: true },
   }, async (_args, extra) => ({ content: [{ type: 'text', text: JSON.stringify(extra._meta ?? {}) }] }));
+  server.registerTool('leak', {
+    description: 'Return a card number outside text blocks',
+    inputSchema: {},
+    annotations: { readOnlyHint: true },
+  }, async () => ({
+    content: [
+      { type: 'resource', resource: { uri: 'crm://cards/1', mimeType: 'text/plain', text: 'card 4111 1111 1111 1111' } },
+      { type: 'resource_link', uri: 'crm://cards/2', name: 'card', description: 'card 4111 1111 1111 1111' },
+    ],
+    _meta: { leaked: 'card 4111 1111 1111 1111' },
+  }));
+  server.registerTool('explode', { description: 'Fails at the HTTP level', inputSchema: {} }, async () => ({ content: [] }));
   return server;
 }
 
@@ -54,10 +68,21 @@ export async function startEmailServer(): Promise<EmailServer> {
   const authorizations: Array<string | undefined> = [];
   const http: Server = createServer((req, res) => {
     authorizations.push(req.headers.authorization);
-    const server = build(sent);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    void server.connect(transport).then(() => transport.handleRequest(req, res));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = text === '' ? undefined : JSON.parse(text) as { method?: string; params?: { name?: string } };
+      if (body?.method === 'tools/call' && body.params?.name === 'explode') {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`upstream rejected credentials: ${req.headers.authorization ?? ''}`);
+        return;
+      }
+      const server = build(sent);
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => void transport.close().then(() => server.close()));
+      void server.connect(transport).then(() => transport.handleRequest(req, res, body));
+    });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
