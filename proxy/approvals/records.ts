@@ -41,7 +41,7 @@ export function recordApproval(tracer: Tracer, approval: Approval, event: Approv
     [A.policyRevision]: b.policy_revision,
     [A.approvalId]: approval.id,
     [A.approvalEvent]: event,
-    [A.approvalActor]: actor.user ?? actor.keyId ?? b.key_id,
+    [A.approvalActor]: actor.user ?? actor.keyId ?? b.user ?? b.key_id,
     ...(actor.reason !== undefined ? { [A.approvalReason]: actor.reason } : {}),
     [A.approvalRequired]: approval.required,
     [A.approvalApprovers]: approversOf(approval),

@@ -22,6 +22,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
       agent: { type: 'string' },
       feature: { type: 'string' },
       'allow-headers': { type: 'string' },
+      roles: { type: 'string' },
     },
     strict: true,
   });
@@ -33,6 +34,19 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const entry: Record<string, unknown> = { id: values.id, hash: hashKey(key), tenant: values.tenant };
   for (const field of ['team', 'user', 'agent', 'feature'] as const) if (values[field]) entry[field] = values[field];
   if (values['allow-headers']) entry.allowHeaders = values['allow-headers'].split(',');
+  if (values.roles) {
+    const roles = values.roles.split(',');
+    const unknown = roles.filter((r) => r !== 'agents:admin' && r !== 'approver');
+    if (unknown.length > 0) {
+      process.stderr.write(`gatehouse keys create: --roles: unknown role ${unknown.join(', ')}; known: agents:admin, approver\n`);
+      return 2;
+    }
+    if (roles.includes('approver') && !values.user) {
+      process.stderr.write('gatehouse keys create: an approver key needs --user (the person who approves)\n');
+      return 2;
+    }
+    entry.roles = roles;
+  }
   process.stderr.write('Give this key to the caller; it is not stored anywhere and cannot be shown again:\n');
   process.stdout.write(`${key}\n`);
   process.stderr.write('\nAdd this entry under `keys:` in the config:\n');
@@ -41,7 +55,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
 }
 
 function usage(): number {
-  process.stderr.write('usage: gatehouse keys create --id ID --tenant T [--team T --user U --agent A --feature F --allow-headers user,feature]\n       gatehouse keys hash KEY\n');
+  process.stderr.write('usage: gatehouse keys create --id ID --tenant T [--team T --user U --agent A --feature F --allow-headers user,feature --roles agents:admin,approver]\n       gatehouse keys hash KEY\n');
   return 2;
 }
 

@@ -27,6 +27,9 @@ export function outcomeOf(error: GatehouseError): Outcome {
       return 'rate_limited';
     case 'policy_denied':
     case 'approval_required':
+    case 'approval_denied':
+    case 'approval_expired':
+    case 'approval_used':
     case 'model_not_allowed':
     case 'agent_not_registered':
     case 'agent_suspended':

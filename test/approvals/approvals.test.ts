@@ -119,6 +119,10 @@ describe('approvals: human sign-off on risky tool calls', () => {
     const ran = await collector.store.db.query(
       `SELECT outcome, approval_approvers, policy_decision FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome = 'ok'`, [id]);
     expect(ran).toEqual([{ outcome: 'ok', approval_approvers: ['erin'], policy_decision: 'allow' }]);
+    const heldRows = await collector.store.db.query(
+      `SELECT outcome, error_code FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome <> 'ok' ORDER BY seq`, [id]);
+    expect(heldRows[0]).toEqual({ outcome: 'denied', error_code: 'approval_required' });
+    expect(heldRows.some((r) => r.error_code === 'approval_used')).toBe(true);
 
     // `audit show` on the call that ran tells the whole story.
     const [callRow] = await collector.store.db.query(`SELECT request_id FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome = 'ok'`, [id]);
