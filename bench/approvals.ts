@@ -65,7 +65,7 @@ if (heldDecision.approval === undefined) throw new Error('the held tenant should
 const [plainAgain = 0, held = 0] = await interleaved([() => engine.evaluateToolCall(call('plain')), () => engine.evaluateToolCall(call('held'))]);
 
 const tracer = trace.getTracer('bench');
-const service = new ApprovalService(new MemoryApprovalStore(), tracer, { maxLivePerTenant: 1_000_000, sweepMs: 3_600_000 }, (id) => `http://gw/${id}`, undefined);
+const service = new ApprovalService(new MemoryApprovalStore(), tracer, { maxLivePerTenant: 1_000_000, maxLivePerKey: 1_000_000, maxArgumentBytes: 65_536, sweepMs: 3_600_000 }, (id) => `http://gw/${id}`, undefined);
 const args = call('held').arguments;
 const digest = () => createHash('sha256').update(canonicalize(args) ?? '').digest('hex');
 const gate = () => service.gate({

@@ -2,7 +2,9 @@
  * Every step of an approval is an audit record (`record_type = approval`) in the
  * same spool and hash chain as the calls: requested (with the argument digest),
  * approved and denied (who, when, why), used (by which request, with the
- * approvers), expired. `gatehouse audit show` on the tool call prints them all.
+ * approvers), expired. A decision is recorded before it applies; one that then
+ * could not apply (the approval changed meanwhile) is recorded again with
+ * outcome `error` and its code. `gatehouse audit show` on the tool call prints them all.
  */
 import { randomUUID } from 'node:crypto';
 import { context as otelContext, SpanKind } from '@opentelemetry/api';
@@ -22,7 +24,7 @@ export interface ApprovalActor {
  * Emits one approval record. `parent` (the tool call's span context, for
  * requested and used) puts it in the call's trace.
  */
-export function recordApproval(tracer: Tracer, approval: Approval, event: ApprovalEvent, actor: ApprovalActor = {}, parent?: Context): void {
+export function recordApproval(tracer: Tracer, approval: Approval, event: ApprovalEvent, actor: ApprovalActor = {}, parent?: Context, failed?: string): void {
   const b = approval.binding;
   const span = tracer.startSpan(`approval ${event}`, { kind: SpanKind.INTERNAL }, parent ?? otelContext.active());
   const requestId = randomUUID();
@@ -46,8 +48,9 @@ export function recordApproval(tracer: Tracer, approval: Approval, event: Approv
     [A.approvalRequired]: approval.required,
     [A.approvalApprovers]: approversOf(approval),
     [A.approvalExpiresAt]: new Date(approval.expires_at).toISOString(),
-    [A.outcome]: 'ok',
-    [A.httpStatus]: 200,
+    [A.outcome]: failed === undefined ? 'ok' : 'error',
+    [A.httpStatus]: failed === undefined ? 200 : 409,
+    ...(failed !== undefined ? { [A.errorCode]: failed } : {}),
   });
   span.end();
 }

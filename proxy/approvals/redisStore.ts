@@ -6,6 +6,7 @@
  *   approval-binding:<sha>    the id of the binding's current approval
  *   approvals:<tenant>        sorted set of the tenant's ids by creation time
  *   approvals-open            sorted set of ids not ended yet, by expiry (for the expiry sweep)
+ *   approvals-open:<tenant>   the same for one tenant, and approvals-open:<tenant>/<key> for one key (the caps)
  *
  * `open` is one Lua script (merge or create); every other change is a
  * compare-and-set of the approval's JSON, so a step computed from a stale copy
@@ -31,13 +32,19 @@ redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5])
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[7], ARGV[2])
+redis.call('ZADD', KEYS[6], ARGV[7], ARGV[2])
 return {1, ARGV[3]}
 `;
 
 const CAS_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+if ARGV[3] == '1' then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  redis.call('ZREM', KEYS[4], ARGV[4])
+end
 return 1
 `;
 
@@ -81,18 +88,28 @@ export class RedisApprovalStore implements ApprovalStore {
     const ttl = Math.max(1, candidate.expires_at - now) + KEEP_ENDED_MS;
     const [created, raw] = await this.openScript.run(this.client, [
       `${this.prefix}approval-binding:${candidate.binding_sha256}`, this.key(candidate.id), `${this.prefix}approvals:${candidate.binding.tenant}`, `${this.prefix}approvals-open`,
+      ...this.openSets(candidate.binding.tenant, candidate.binding.key_id),
     ], [this.prefix, candidate.id, JSON.stringify(candidate), now, ttl, candidate.created_at, candidate.expires_at]) as [number, string];
     return { approval: JSON.parse(raw) as Approval, created: Number(created) === 1 };
+  }
+
+  private openSets(tenant: string, keyId: string): [string, string] {
+    return [`${this.prefix}approvals-open:${tenant}`, `${this.prefix}approvals-open:${tenant}/${keyId}`];
   }
 
   async update(id: string, step: (approval: Approval) => Step): Promise<Step | undefined> {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const raw = await this.client.get(this.key(id));
-      if (raw === null) return undefined;
-      const result = step(JSON.parse(raw) as Approval);
+      if (raw === null) {
+        // Gone (forgotten, or evicted): never due again.
+        await this.client.zrem(`${this.prefix}approvals-open`, id);
+        return undefined;
+      }
+      const current = JSON.parse(raw) as Approval;
+      const result = step(current);
       if (!result.ok) return result;
       const ended = result.approval.status !== 'pending' && result.approval.status !== 'approved';
-      const swapped = await this.casScript.run(this.client, [this.key(id), `${this.prefix}approvals-open`], [raw, JSON.stringify(result.approval), ended ? '1' : '0', id]);
+      const swapped = await this.casScript.run(this.client, [this.key(id), `${this.prefix}approvals-open`, ...this.openSets(current.binding.tenant, current.binding.key_id)], [raw, JSON.stringify(result.approval), ended ? '1' : '0', id]);
       if (Number(swapped) === 1) return result;
     }
     throw new Error(`approval ${id}: too many concurrent changes`);
@@ -117,8 +134,10 @@ export class RedisApprovalStore implements ApprovalStore {
     return out.slice(0, limit);
   }
 
-  async live(tenant: string, now: number): Promise<number> {
-    return (await this.list(tenant, 'pending', 100_000, now)).length + (await this.list(tenant, 'approved', 100_000, now)).length;
+  async live(tenant: string, keyId: string, now: number): Promise<{ tenant: number; key: number }> {
+    const [tenantSet, keySet] = this.openSets(tenant, keyId);
+    const [t, k] = await Promise.all([this.client.zcount(tenantSet, `(${now}`, '+inf'), this.client.zcount(keySet, `(${now}`, '+inf')]);
+    return { tenant: t, key: k };
   }
 
   async due(now: number): Promise<string[]> {

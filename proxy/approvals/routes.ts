@@ -53,8 +53,10 @@ export async function handleApprovals(req: IncomingMessage, res: ServerResponse,
     if (typeof reason !== 'string') throw new GatehouseError('invalid_request', 'reason: expected a string saying why', { param: 'reason' });
     // An approval that cannot be recorded is not given.
     if (deps.audit && !deps.audit.accepting()) throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records, and a decision must be recorded');
-    const decided = await approvals.decide(id, { user: principal.user, keyId: principal.keyId, tenant: principal.tenant }, action, reason);
-    await deps.audit?.durable();
+    // The decision's record is durable before the decision applies (audit first).
+    const decided = await approvals.decide(id, { user: principal.user, keyId: principal.keyId, tenant: principal.tenant }, action, reason, async () => {
+      await deps.audit?.durable();
+    });
     send(res, 200, view(decided, approvals));
   } catch (error) {
     const failure = error instanceof GatehouseError ? error : new GatehouseError('internal_error', 'internal error', { cause: error });

@@ -16,8 +16,11 @@ import { decide, expire, use, type Approver, type StepRefusal } from './transiti
 import type { ApprovalWebhook } from './webhook.js';
 
 export interface ApprovalSettings {
-  /** Live (pending or approved) approvals per tenant at most. */
+  /** Live (pending or approved) approvals per tenant, and per key, at most. */
   maxLivePerTenant: number;
+  maxLivePerKey: number;
+  /** Arguments of a held call at most (bytes of their JSON): approvers read them, and the store keeps them. */
+  maxArgumentBytes: number;
   /** How often expired approvals are looked for and recorded. */
   sweepMs: number;
 }
@@ -135,7 +138,15 @@ export class ApprovalService {
   }
 
   private async request(call: HeldCall, sha: string, now: number): Promise<never> {
-    if ((await this.shared(() => this.store.live(call.binding.tenant, now))) >= this.settings.maxLivePerTenant) {
+    const argumentBytes = Buffer.byteLength(JSON.stringify(call.arguments));
+    if (argumentBytes > this.settings.maxArgumentBytes) {
+      throw new GatehouseError('invalid_request', `the arguments are ${argumentBytes} bytes; a call held for approval may have at most ${this.settings.maxArgumentBytes} (approvals.maxArgumentBytes), so that approvers can read what they approve`, { param: 'arguments' });
+    }
+    const live = await this.shared(() => this.store.live(call.binding.tenant, call.binding.key_id, now));
+    if (live.key >= this.settings.maxLivePerKey) {
+      throw new GatehouseError('rate_limited', `this key has ${this.settings.maxLivePerKey} approvals waiting already (approvals.maxLivePerKey)`, { retryAfterSeconds: 60 });
+    }
+    if (live.tenant >= this.settings.maxLivePerTenant) {
       throw new GatehouseError('rate_limited', `tenant ${call.binding.tenant} has ${this.settings.maxLivePerTenant} approvals waiting already (approvals.maxLivePerTenant)`, { retryAfterSeconds: 60 });
     }
     const requirement = call.requirement;
@@ -165,18 +176,31 @@ export class ApprovalService {
     throw this.required(approval);
   }
 
-  /** An approver's decision. */
-  async decide(id: string, approver: Approver, decision: 'approve' | 'deny', reason: string): Promise<Approval> {
+  /**
+   * An approver's decision, recorded before it takes effect: it is judged on the
+   * current approval, its record made durable (`durable`), and only then applied
+   * atomically. If the approval changed meanwhile so that the decision no longer
+   * applies, that is recorded too (outcome `error`) and refused.
+   */
+  async decide(id: string, approver: Approver, decision: 'approve' | 'deny', reason: string, durable: () => Promise<void> = async () => {}): Promise<Approval> {
     if (reason.trim() === '' || reason.length > MAX_REASON) throw new GatehouseError('invalid_request', `reason: expected 1 to ${MAX_REASON} characters saying why`, { param: 'reason' });
     const existing = await this.get(id, approver.tenant);
     const now = Date.now();
-    const step = await this.shared(() => this.store.update(existing.id, (a) => decide(a, approver, decision, reason, now)));
-    if (step === undefined) throw new GatehouseError('approval_not_found', `no approval ${id}`);
-    if (!step.ok) {
-      if (step.refusal === 'approval_expired') await this.recordExpiry(id, now);
-      throw this.refusal(step.refusal, existing);
+    const event = decision === 'approve' ? 'approved' : 'denied';
+    const actor = { user: approver.user, keyId: approver.keyId, reason };
+    const planned = decide(existing, approver, decision, reason, now);
+    if (!planned.ok) {
+      if (planned.refusal === 'approval_expired') await this.recordExpiry(id, now);
+      throw this.refusal(planned.refusal, existing);
     }
-    recordApproval(this.tracer, step.approval, decision === 'approve' ? 'approved' : 'denied', { user: approver.user, keyId: approver.keyId, reason });
+    recordApproval(this.tracer, planned.approval, event, actor);
+    await durable();
+    const step = await this.shared(() => this.store.update(existing.id, (a) => decide(a, approver, decision, reason, now)));
+    if (step === undefined || !step.ok) {
+      const refusal = step === undefined ? 'approval_already_decided' : step.refusal;
+      recordApproval(this.tracer, existing, event, actor, undefined, REFUSALS[refusal].code);
+      throw this.refusal(refusal, existing);
+    }
     return step.approval;
   }
 

@@ -27,8 +27,8 @@ export interface ApprovalStore {
   update(id: string, step: (approval: Approval) => Step): Promise<Step | undefined>;
   /** A tenant's approvals, newest first. */
   list(tenant: string, status: ApprovalStatus | undefined, limit: number, now: number): Promise<Approval[]>;
-  /** Live approvals of a tenant (pending or approved, not expired). */
-  live(tenant: string, now: number): Promise<number>;
+  /** Live approvals (pending or approved, not expired) of a tenant, and of one key of it. */
+  live(tenant: string, keyId: string, now: number): Promise<{ tenant: number; key: number }>;
   /** Ids of approvals whose expiry has passed and that are not ended yet. */
   due(now: number): Promise<string[]>;
 }
@@ -44,7 +44,8 @@ const isLive = (approval: Approval, now: number) => {
 export class MemoryApprovalStore implements ApprovalStore {
   private approvals = new Map<string, Approval>();
   private bindings = new Map<string, string>();
-  private writing: Promise<void> = Promise.resolve();
+  /** Changes run one at a time: applied, written, and undone if the write fails. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly file?: string) {}
 
@@ -59,7 +60,7 @@ export class MemoryApprovalStore implements ApprovalStore {
   }
 
   async shutdown(): Promise<void> {
-    await this.writing;
+    await this.changes.catch(() => undefined);
   }
 
   private remember(approval: Approval): void {
@@ -76,24 +77,40 @@ export class MemoryApprovalStore implements ApprovalStore {
     return id === undefined ? undefined : this.approvals.get(id);
   }
 
-  async open(candidate: Approval, now: number): Promise<{ approval: Approval; created: boolean }> {
-    const existing = await this.current(candidate.binding_sha256);
-    if (existing !== undefined && isLive(existing, now)) return { approval: existing, created: false };
-    this.prune(now);
-    this.remember(candidate);
-    await this.save();
-    return { approval: candidate, created: true };
+  open(candidate: Approval, now: number): Promise<{ approval: Approval; created: boolean }> {
+    return this.exclusive(async () => {
+      const existing = await this.current(candidate.binding_sha256);
+      if (existing !== undefined && isLive(existing, now)) return { approval: existing, created: false };
+      this.prune(now);
+      const previousBinding = this.bindings.get(candidate.binding_sha256);
+      this.remember(candidate);
+      try {
+        await this.save();
+      } catch (error) {
+        this.approvals.delete(candidate.id);
+        if (previousBinding === undefined) this.bindings.delete(candidate.binding_sha256);
+        else this.bindings.set(candidate.binding_sha256, previousBinding);
+        throw error;
+      }
+      return { approval: candidate, created: true };
+    });
   }
 
-  async update(id: string, step: (approval: Approval) => Step): Promise<Step | undefined> {
-    const approval = this.approvals.get(id);
-    if (approval === undefined) return undefined;
-    const result = step(approval);
-    if (result.ok) {
+  update(id: string, step: (approval: Approval) => Step): Promise<Step | undefined> {
+    return this.exclusive(async () => {
+      const approval = this.approvals.get(id);
+      if (approval === undefined) return undefined;
+      const result = step(approval);
+      if (!result.ok) return result;
       this.approvals.set(id, result.approval);
-      await this.save();
-    }
-    return result;
+      try {
+        await this.save();
+      } catch (error) {
+        this.approvals.set(id, approval);
+        throw error;
+      }
+      return result;
+    });
   }
 
   async list(tenant: string, status: ApprovalStatus | undefined, limit: number, now: number): Promise<Approval[]> {
@@ -106,9 +123,13 @@ export class MemoryApprovalStore implements ApprovalStore {
     return out.sort((a, b) => b.created_at - a.created_at).slice(0, limit);
   }
 
-  async live(tenant: string, now: number): Promise<number> {
-    let count = 0;
-    for (const approval of this.approvals.values()) if (approval.binding.tenant === tenant && isLive(approval, now)) count++;
+  async live(tenant: string, keyId: string, now: number): Promise<{ tenant: number; key: number }> {
+    const count = { tenant: 0, key: 0 };
+    for (const approval of this.approvals.values()) {
+      if (approval.binding.tenant !== tenant || !isLive(approval, now)) continue;
+      count.tenant++;
+      if (approval.binding.key_id === keyId) count.key++;
+    }
     return count;
   }
 
@@ -129,15 +150,18 @@ export class MemoryApprovalStore implements ApprovalStore {
     }
   }
 
-  private save(): Promise<void> {
+  private exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changes.catch(() => undefined).then(change);
+    this.changes = run;
+    return run;
+  }
+
+  /** Writes every approval to the file (0600), atomically: a temporary file renamed over it. */
+  private async save(): Promise<void> {
     const file = this.file;
-    if (file === undefined) return Promise.resolve();
-    const text = `${JSON.stringify({ approvals: [...this.approvals.values()] })}\n`;
-    this.writing = this.writing.then(async () => {
-      const temp = `${file}.${process.pid}.tmp`;
-      await writeFile(temp, text, { mode: 0o600 });
-      await rename(temp, file);
-    });
-    return this.writing;
+    if (file === undefined) return;
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify({ approvals: [...this.approvals.values()] })}\n`, { mode: 0o600 });
+    await rename(temp, file);
   }
 }

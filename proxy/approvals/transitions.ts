@@ -23,7 +23,12 @@ export interface Approver {
   tenant: string;
 }
 
-const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+/** A person's id as compared: NFKC, without invisible characters, trimmed, case-folded. */
+export function personKey(id: string): string {
+  return id.normalize('NFKC').replace(/[\p{Cf}\p{Zs}\u034f\u115f\u1160\u3164\uffa0]/gu, '').toLowerCase();
+}
+
+const same = (a: string, b: string) => personKey(a) === personKey(b);
 
 /** An approver's approve or deny. A requester never approves their own call; approvers are distinct people. */
 export function decide(approval: Approval, approver: Approver, decision: 'approve' | 'deny', reason: string, now: number): Step {

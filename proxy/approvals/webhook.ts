@@ -20,6 +20,11 @@ export interface WebhookConfig {
 const MAX_IN_FLIGHT = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 
+/** Slack's control characters, escaped: a user or tool name cannot turn into a link or a mention. */
+function plain(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export class ApprovalWebhook {
   private inFlight = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -33,7 +38,7 @@ export class ApprovalWebhook {
     const who = [b.user, b.agent ? `agent ${b.agent}` : undefined].filter(Boolean).join(', ') || `key ${b.key_id}`;
     const needs = `${approval.required} approval${approval.required === 1 ? '' : 's'}${approval.groups.length > 0 ? ` from ${approval.groups.join(' or ')}` : ''}`;
     return {
-      text: `Approval needed: ${b.tool} for ${who} (tenant ${b.tenant}). ${approval.reason} Needs ${needs}, by ${new Date(approval.expires_at).toISOString()}. Approve or deny: ${this.approveUrl(approval.id)} (gatehouse approvals show ${approval.id})`,
+      text: `Approval needed: ${plain(b.tool)} for ${plain(who)} (tenant ${plain(b.tenant)}). ${plain(approval.reason)} Needs ${plain(needs)}, by ${new Date(approval.expires_at).toISOString()}. Approve or deny: ${this.approveUrl(approval.id)} (gatehouse approvals show ${approval.id})`,
       approval: {
         id: approval.id, status: approval.status, tenant: b.tenant, key_id: b.key_id, user: b.user ?? null, agent: b.agent ?? null,
         server: b.server, tool: b.tool, arguments_sha256: b.arguments_sha256, policy_revision: b.policy_revision,

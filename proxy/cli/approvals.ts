@@ -13,6 +13,9 @@ import { parseArgs } from 'node:util';
 
 type Action = 'list' | 'show' | 'approve' | 'deny';
 
+/** How long the CLI waits for the gateway. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 const USAGE: Record<Action, string> = {
   list: 'gatehouse approvals list [--status pending|approved|denied|expired|used] [--limit N] [--json] [--url URL] [--key KEY | GATEHOUSE_APPROVER_KEY]',
   show: 'gatehouse approvals show ID [--url URL] [--key KEY | GATEHOUSE_APPROVER_KEY]',
@@ -41,7 +44,7 @@ export async function approvalsCommand(action: Action, argv: string[]): Promise<
   const id = positionals[0];
   const needsId = action !== 'list';
   const needsReason = action === 'approve' || action === 'deny';
-  if (key === undefined || (needsId && (id === undefined || positionals.length > 1)) || (!needsId && positionals.length > 0) || (needsReason && values.reason === undefined)) {
+  if (key === undefined || key === '' || (needsId && (id === undefined || id === '' || positionals.length > 1)) || (!needsId && positionals.length > 0) || (needsReason && (values.reason === undefined || values.reason.trim() === ''))) {
     process.stderr.write(`usage: ${USAGE[action]}\n`);
     return 2;
   }
@@ -57,9 +60,11 @@ export async function approvalsCommand(action: Action, argv: string[]): Promise<
       method: needsReason ? 'POST' : 'GET',
       headers: { authorization: `Bearer ${key}`, ...(needsReason ? { 'content-type': 'application/json' } : {}) },
       ...(needsReason ? { body: JSON.stringify({ reason: values.reason }) } : {}),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (error) {
-    process.stderr.write(`gatehouse: cannot reach the gateway at ${base}: ${(error as Error).message}\n`);
+    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (error as Error).message;
+    process.stderr.write(`gatehouse: cannot reach the gateway at ${base}: ${why}\n`);
     return 1;
   }
   const body = await response.text();
@@ -67,11 +72,18 @@ export async function approvalsCommand(action: Action, argv: string[]): Promise<
     process.stderr.write(`gatehouse: ${response.status}: ${body}\n`);
     return 1;
   }
+  let parsedBody: unknown;
+  try {
+    parsedBody = JSON.parse(body);
+  } catch {
+    process.stderr.write(`gatehouse: ${base} answered ${response.status} with a body that is not JSON; is --url the gateway?\n`);
+    return 1;
+  }
   if (action !== 'list' || values.json === true) {
-    process.stdout.write(`${action === 'list' ? body : JSON.stringify(JSON.parse(body), null, 2)}\n`);
+    process.stdout.write(`${action === 'list' ? body : JSON.stringify(parsedBody, null, 2)}\n`);
     return 0;
   }
-  const rows = (JSON.parse(body) as { data: ApprovalView[] }).data;
+  const rows = (parsedBody as { data: ApprovalView[] }).data;
   const table = [['id', 'status', 'tool', 'requester', 'approvals', 'expires_at', 'reason']];
   for (const a of rows) {
     const who = [a.requester.user, a.requester.agent ? `agent ${a.requester.agent}` : null].filter(Boolean).join(', ') || `key ${a.requester.key_id}`;

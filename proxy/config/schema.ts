@@ -231,8 +231,11 @@ export const configSchema = z.strictObject({
           includeArguments: z.boolean().default(false),
         })
         .optional(),
-      /** Pending or approved approvals per tenant at most; past it a held call is 429 rate_limited. */
+      /** Pending or approved approvals per tenant, and per key, at most; past it a held call is 429 rate_limited. */
       maxLivePerTenant: positiveInt.max(1_000_000).default(1_000),
+      maxLivePerKey: positiveInt.max(1_000_000).default(100),
+      /** Arguments of a held call at most (bytes of their JSON); a larger call is refused (invalid_request). */
+      maxArgumentBytes: positiveInt.max(4 * 1024 * 1024).default(64 * 1024),
       /** How often expired approvals are recorded. */
       sweepMs: positiveInt.max(3_600_000).default(5_000),
     })

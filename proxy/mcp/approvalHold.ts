@@ -19,12 +19,16 @@ export interface CallFacts {
   args: Record<string, unknown>;
   meta: Record<string, unknown> | undefined;
   revision: string;
+  /** The user the key itself names (before any x-gatehouse-user override). */
+  keyUser: string | undefined;
 }
 
 export async function holdForApproval(ctx: RequestContext, deps: PipelineDeps, approvals: ApprovalService, requirement: ApprovalRequirement, call: CallFacts): Promise<void> {
   const principal = ctx.principal!;
   const owner = principal.agent === undefined ? undefined : deps.agents?.current.get(principal.agent)?.owner.contact;
   const presented = call.meta?.[APPROVAL_ID_META];
+  // Every name the requester goes by: the key's own user, the user it claims for this call, the agent's owner.
+  const requesters = [call.keyUser, principal.user, ctx.claimedUser, owner].filter((r): r is string => typeof r === 'string' && r !== '');
   const span = ctx.span.spanContext();
   await approvals.gate({
     binding: {
@@ -35,10 +39,11 @@ export async function holdForApproval(ctx: RequestContext, deps: PipelineDeps, a
     },
     arguments: call.args,
     requirement,
-    requesters: [principal.user, owner].filter((r): r is string => typeof r === 'string' && r !== ''),
+    requesters: [...new Set(requesters)],
     requestId: ctx.id,
     traceId: span.traceId,
-    ...(typeof presented === 'string' && presented.length <= 128 ? { presentedId: presented } : {}),
+    // Anything presented is looked up: a value that cannot be an approval id is simply not found.
+    ...(presented !== undefined ? { presentedId: typeof presented === 'string' ? presented.slice(0, 256) : JSON.stringify(presented).slice(0, 256) } : {}),
     parent: trace.setSpan(context.active(), ctx.span),
     annotations: ctx.annotations,
   });

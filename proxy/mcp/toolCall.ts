@@ -40,7 +40,7 @@ export async function callTool(
 ): Promise<CallToolResult> {
   let reasons: string[] | undefined;
   try {
-    await callerOf(ctx, deps);
+    const key = await callerOf(ctx, deps);
     ctx.annotations[A.toolName] = name;
     ctx.annotations[A.toolCallId] = String(ctx.annotations[A.jsonrpcRequestId]);
     ctx.annotations[A.toolArgumentsSha256] = createHash('sha256').update(canonicalize(args) ?? '{}').digest('hex');
@@ -71,12 +71,14 @@ export async function callTool(
         const code = decision.code !== undefined && OWN_CODES.has(decision.code) ? (decision.code as ErrorCode) : 'policy_denied';
         throw new GatehouseError(code, decision.reasons.join(' '));
       }
+      // The run budget first: a call it would refuse never uses up a human approval.
+      await admitRunBudget(ctx, deps, engine, principal);
       // Held for human sign-off: returns once this exact call is approved (and marks the approval used).
-      await holdForApproval(ctx, deps, deps.approvals, decision.approval, { server: tool.server, name, args, meta, revision: engine.revision });
+      await holdForApproval(ctx, deps, deps.approvals, decision.approval, { server: tool.server, name, args, meta, revision: engine.revision, keyUser: key.user });
       ctx.annotations[A.policyDecision] = 'allow';
+    } else {
+      await admitRunBudget(ctx, deps, engine, principal);
     }
-    const caller = engine.callerOf(principal);
-    if (caller.runBudget !== undefined) await admitRun(ctx, deps, caller.runBudget);
     ctx.enforcement = { engine, decision: undefined, pseudonymizer: undefined, policyPrincipal: principal };
 
     const result = await callUpstream(ctx, tool, args, limits);
@@ -105,6 +107,11 @@ export async function callTool(
     await finishRequest(ctx, deps).catch(() => undefined);
     throw rpc;
   }
+}
+
+async function admitRunBudget(ctx: RequestContext, deps: PipelineDeps, engine: NonNullable<PipelineDeps['policies']>['current'], principal: ReturnType<typeof toPolicyPrincipal>): Promise<void> {
+  const caller = engine!.callerOf(principal);
+  if (caller.runBudget !== undefined) await admitRun(ctx, deps, caller.runBudget);
 }
 
 /** The upstream call with `_meta`: this span as the parent, and the chain extended by the calling agent. */

@@ -30,6 +30,7 @@ export function outcomeOf(error: GatehouseError): Outcome {
     case 'approval_denied':
     case 'approval_expired':
     case 'approval_used':
+    case 'approval_not_found':
     case 'model_not_allowed':
     case 'agent_not_registered':
     case 'agent_suspended':

@@ -30,6 +30,8 @@ export const APPROVAL_TENANT = tenantSettings({
 
 export const APPROVAL_KEYS: TestKey[] = [
   { id: 'mailer', tenant: 'acme', user: 'bob', agent: 'mailer' },
+  // erin's own agent key, which may name another user per request.
+  { id: 'erin-bot', tenant: 'acme', user: 'erin', agent: 'mailer', allowHeaders: ['user'] },
   { id: 'payroll', tenant: 'acme', user: 'alice', agent: 'payroll-bot' },
   { id: 'erin', tenant: 'acme', user: 'erin', roles: ['approver'] },
   { id: 'carol', tenant: 'acme', user: 'carol', roles: ['approver'] },

@@ -14,7 +14,7 @@ import { agentSpec, createRegistry, type TestRegistry } from '../agents/agentReg
 import type { TestGateway } from '../support/gateway.js';
 import { startEmailServer, type EmailServer } from '../support/mcp/emailServer.js';
 import { createPolicyFixture, type PolicyFixture } from '../support/policyFixture.js';
-import { argumentsDigest, mcpConfig, startMcpGateway, untilListed } from '../mcp/mcpGateway.js';
+import { argumentsDigest, mcpClient, mcpConfig, startMcpGateway, untilListed } from '../mcp/mcpGateway.js';
 import { api, APPROVAL_KEYS, APPROVAL_TENANT, approvalExtra, approve, clientFor, deny, refusal } from './approvalGateway.js';
 
 const CUSTOMERS = Array.from({ length: 217 }, (_, i) => `customer${i + 1}@customer.example`);
@@ -119,8 +119,13 @@ describe('approvals: human sign-off on risky tool calls', () => {
     const ran = await collector.store.db.query(
       `SELECT outcome, approval_approvers, policy_decision FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome = 'ok'`, [id]);
     expect(ran).toEqual([{ outcome: 'ok', approval_approvers: ['erin'], policy_decision: 'allow' }]);
-    const heldRows = await collector.store.db.query(
-      `SELECT outcome, error_code FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome <> 'ok' ORDER BY seq`, [id]);
+    let heldRows: Array<Record<string, unknown>> = [];
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+      heldRows = await collector.store.db.query(
+        `SELECT outcome, error_code FROM audit_records WHERE record_type = 'tool_call' AND approval_id = $1 AND outcome <> 'ok' ORDER BY seq`, [id]);
+      if (heldRows.some((r) => r.error_code === 'approval_used')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(heldRows[0]).toEqual({ outcome: 'denied', error_code: 'approval_required' });
     expect(heldRows.some((r) => r.error_code === 'approval_used')).toBe(true);
 
@@ -165,6 +170,15 @@ describe('approvals: human sign-off on risky tool calls', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(proof.map((p) => Number(p.approvers))).toEqual([2]);
+  });
+
+  it('a requester cannot approve their own call, even when the call named another user', async () => {
+    const own = await mcpClient(gw, 'erin-bot', { 'x-gatehouse-user': 'someone-else' });
+    clients.push(own);
+    await untilListed(own, 'email.send');
+    const id = (await refusal(own.callTool({ name: 'email.send', arguments: { to: ['x@customer.example'], subject: 'Mine' } }))).data.approval!.id;
+    expect((await approve(gw, 'erin', id)).body.error?.code).toBe('forbidden');
+    expect((await api(gw, 'erin', `/${id}`)).body).toMatchObject({ status: 'pending', approved_by: [] });
   });
 
   it('a denial stands: the call is refused as denied, and nothing is sent', async () => {

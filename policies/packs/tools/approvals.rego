@@ -15,44 +15,87 @@ import data.gatehouse.tenant
 
 default_expiry := 3600
 
-approval_rules contains rule if {
+# Every matching rule, as written (the short form as a rule with the defaults).
+matching_rules contains entry if {
 	some entry in tenant.setting("approvals")
 	some pattern in object.get(entry, "tools", [])
 	matches(pattern, input.tool)
-	rule := {
-		"count": object.get(entry, "count", 1),
-		"groups": object.get(entry, "groups", []),
-		"expires_in_seconds": object.get(entry, "expires_in_seconds", default_expiry),
-		"reason": approval_reason(entry),
-	}
 }
 
-approval_rules contains rule if {
+matching_rules contains {"count": 1, "short_form": true} if {
 	input.tool.name in tenant.setting("tools_requiring_approval")
-	rule := {"count": 1, "groups": [], "expires_in_seconds": default_expiry, "reason": default_reason}
 }
 
 default_reason := concat("", ["Calling ", input.tool.name, " needs a human approval."])
 
-# A reason must never fail to build (a non-string would make the denial undefined: fail open).
-approval_reason(entry) := entry.reason if is_string(entry.reason)
-else := default_reason
-
-deny contains {"priority": 30, "code": "approval_required", "reason": rule.reason} if {
-	some rule in approval_rules
+deny contains {"priority": 30, "code": "approval_required", "reason": approval_reason} if {
+	count(matching_rules) > 0
 }
 
-# The strictest rule decides what is needed: the most approvals, then the shortest expiry.
-strictest := sort([[-rule.count, rule.expires_in_seconds, rule.reason, rule.groups] | some rule in approval_rules])[0]
+# All matching rules hold at once: the most approvals, the shortest expiry, and an
+# approver must be in the groups of every rule that names groups. A malformed rule
+# makes the approval malformed, which the gateway refuses as policy_error (fail
+# closed): it is never skipped in favour of a weaker rule.
+counts := [object.get(rule, "count", 1) | some rule in matching_rules]
 
-# The user ids that may approve: members of the rule's groups; null when the rule names no group.
-eligible_approvers := null if count(strictest[3]) == 0
+expiries := [object.get(rule, "expires_in_seconds", default_expiry) | some rule in matching_rules]
 
-eligible_approvers := sort({user |
-	some group in strictest[3]
+approval_count := max(counts) if {
+	every c in counts {
+		is_number(c)
+	}
+} else := "malformed: count"
+
+approval_expiry := min(expiries) if {
+	every e in expiries {
+		is_number(e)
+	}
+} else := "malformed: expires_in_seconds"
+
+# The rules that name approver groups, each as its set of eligible user ids.
+grouped_rules := [rule | some rule in matching_rules; count(object.get(rule, "groups", [])) > 0]
+
+well_formed_groups if {
+	every rule in matching_rules {
+		groups := object.get(rule, "groups", [])
+		is_array(groups)
+		every group in groups {
+			is_string(group)
+		}
+	}
+}
+
+eligible(rule) := {user |
+	some group in rule.groups
 	some user in object.get(approver_groups, group, [])
 	is_string(user)
-}) if count(strictest[3]) > 0
+}
+
+approval_groups := sort({group | some rule in grouped_rules; some group in rule.groups}) if well_formed_groups
+else := "malformed: groups"
+
+approval_approvers := null if {
+	well_formed_groups
+	count(grouped_rules) == 0
+}
+
+approval_approvers := sort({user |
+	some user in eligible(grouped_rules[0])
+	every rule in grouped_rules {
+		user in eligible(rule)
+	}
+}) if {
+	well_formed_groups
+	count(grouped_rules) > 0
+}
+
+approval_approvers := "malformed: groups" if not well_formed_groups
+
+# Every rule's reason, once each; the default when no rule gives one.
+reasons := sort({rule.reason | some rule in matching_rules; is_string(rule.reason)})
+
+approval_reason := concat(" ", reasons) if count(reasons) > 0
+else := default_reason
 
 approver_groups := groups if {
 	groups := tenant.setting("approver_groups")
@@ -60,9 +103,9 @@ approver_groups := groups if {
 } else := {}
 
 approval := {
-	"count": 0 - strictest[0],
-	"groups": strictest[3],
-	"approvers": eligible_approvers,
-	"expires_in_seconds": strictest[1],
-	"reason": strictest[2],
+	"count": approval_count,
+	"groups": approval_groups,
+	"approvers": approval_approvers,
+	"expires_in_seconds": approval_expiry,
+	"reason": approval_reason,
 }

@@ -131,8 +131,34 @@ test_money_needs_two_approvers_the_strictest_rule_wins if {
 		with data.data as object.union(settings, {"tenants": {"acme": {"tools": ["*"]}}}) with data.agents as registry
 	d.code == "approval_required"
 	d.approval.count == 2
-	d.approval.approvers == ["carol", "dave"]
+	# Both rules hold: an approver must be a finance approver and a support lead (nobody is).
+	d.approval.approvers == []
+	d.approval.groups == ["finance-approvers", "support-leads"]
 	d.approval.expires_in_seconds == 3600
+	d.approval.reason == "Money moves on two signatures."
+}
+
+test_the_short_form_never_widens_a_grouped_rule if {
+	d := tools.decision with input as {"principal": caller("mailer"), "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool("email.send"), "arguments": {"to": "a@customer.example"}}
+		with data.data as object.union(settings, {"tenants": {"acme": {"tools_requiring_approval": ["email.send"]}}}) with data.agents as registry
+	d.approval.approvers == ["erin"]
+	d.approval.count == 1
+	d.approval.expires_in_seconds == 900
+}
+
+test_a_malformed_rule_makes_the_approval_malformed_never_weaker if {
+	bad := object.union(settings, {"tenants": {"acme": {"tools": ["*"], "approvals": [
+		{"tools": ["payments.*"], "count": "2", "groups": ["finance-approvers"]},
+		{"tools": ["payments.transfer"], "count": 1},
+	]}}})
+	d := tools.decision with input as {"principal": {"tenant": "acme", "key_id": "k"}, "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool("payments.transfer"), "arguments": {}}
+		with data.data as bad with data.agents as registry
+	d.code == "approval_required"
+	not is_number(d.approval.count)
+	bad_groups := object.union(settings, {"tenants": {"acme": {"tools": ["*"], "approvals": [{"tools": ["payments.*"], "groups": "finance-approvers"}]}}})
+	g := tools.decision with input as {"principal": {"tenant": "acme", "key_id": "k"}, "context": {"agent_chain": [], "agent_depth": 0}, "tool": tool("payments.transfer"), "arguments": {}}
+		with data.data as bad_groups with data.agents as registry
+	not is_array(g.approval.approvers)
 }
 
 test_no_approval_is_offered_when_another_rule_denies if {
