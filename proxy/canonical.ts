@@ -63,6 +63,17 @@ export interface ChatRequest {
    * the same wire, so nothing is silently translated into something else.
    */
   extra?: { wire: WireName; fields: Record<string, unknown> };
+  /** A registry prompt to render (OpenAI body field `gatehouse_prompt`); never sent upstream. */
+  prompt?: PromptReference;
+}
+
+/** Which registry prompt a request asks for, and its variables (docs/prompts.md). */
+export interface PromptReference {
+  id: string;
+  /** An exact version; otherwise `label` (default `production`). */
+  version?: number;
+  label?: string;
+  variables: Record<string, unknown>;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

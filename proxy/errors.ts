@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'approval_used'
   | 'approval_not_found'
   | 'approval_conflict'
+  | 'prompt_not_found'
+  | 'prompt_variables_invalid'
   | 'agent_not_registered'
   | 'agent_suspended'
   | 'delegation_depth_exceeded'
@@ -65,6 +67,8 @@ const STATUS: Record<ErrorCode, number> = {
   approval_used: 403,
   approval_not_found: 404,
   approval_conflict: 409,
+  prompt_not_found: 404,
+  prompt_variables_invalid: 400,
   agent_not_registered: 403,
   agent_suspended: 403,
   delegation_depth_exceeded: 403,

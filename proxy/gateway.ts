@@ -4,6 +4,8 @@
  * HTTP server, then providers, then telemetry), so nothing in flight loses its
  * exporter. `stop` is safe to call twice.
  */
+import { log } from './log.js';
+import type { PromptRegistry } from './prompts/registry.js';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Server } from 'node:http';
@@ -43,6 +45,8 @@ export interface Gateway {
   readonly telemetry: Telemetry;
   readonly audit: AuditTrail | undefined;
   readonly enforcement: EnforcementParts;
+  /** The prompt registry, when `prompts.dir` is set. */
+  readonly prompts: PromptRegistry | undefined;
   stop(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   let listeningUrl = '';
   const approvals = mcpWanted ? await (await import('./approvals/create.js')).createApprovals(config, telemetry.tracer, () => listeningUrl) : undefined;
   await approvals?.start();
+  const prompts = config.prompts.dir === undefined ? undefined : await startPrompts(config.prompts.dir, config.prompts.watch, telemetry.tracer);
   const deps: PipelineDeps = {
     config,
     routes,
@@ -80,6 +85,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ...(enforcement.agents ? { agents: enforcement.agents } : {}),
     ...(enforcement.agentState ? { agentState: enforcement.agentState } : {}),
     ...(approvals ? { approvals } : {}),
+    ...(prompts ? { prompts } : {}),
     detectors,
     startedAt: Date.now(),
   };
@@ -91,6 +97,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     await Promise.allSettled([...providers.values()].map((provider) => provider.close()));
     await mcp?.shutdown();
     await approvals?.shutdown();
+    prompts?.shutdown();
     await detectors.close();
     await enforcement.shutdown();
     await telemetry.shutdown();
@@ -117,6 +124,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     telemetry,
     audit,
     enforcement,
+    prompts,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
@@ -124,6 +132,22 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await release();
       })()),
   };
+}
+
+/** The prompt registry: refuses to start on an invalid registry; label moves become audit records. */
+async function startPrompts(dir: string, watchFiles: boolean, tracer: Telemetry['tracer']): Promise<PromptRegistry> {
+  const { PromptRegistry } = await import('./prompts/registry.js');
+  const { recordLabelMoves } = await import('./prompts/deployRecords.js');
+  const registry = new PromptRegistry({
+    dir, watch: watchFiles,
+    onReload: ({ ok, error, moves }) => {
+      if (ok) log.info('prompt registry reloaded', { moves: moves.map((m) => `${m.prompt}.${m.label}: ${m.from ?? '-'} -> ${m.to ?? '-'}`) });
+      else log.error('prompt registry reload refused; the previous registry keeps answering', { error });
+    },
+  });
+  await registry.start();
+  registry.onMove((moves, directory) => void recordLabelMoves(tracer, registry.dir, moves, directory));
+  return registry;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

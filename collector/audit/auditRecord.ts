@@ -135,7 +135,7 @@ export interface RecordOptions {
 }
 
 /** `record_type` values a gateway span may state (`gatehouse.record.type`); anything else is a `request`. */
-export const SPAN_RECORD_TYPES: ReadonlySet<string> = new Set(['request', 'agent_status', 'tool_call', 'mcp', 'approval']);
+export const SPAN_RECORD_TYPES: ReadonlySet<string> = new Set(['request', 'agent_status', 'tool_call', 'mcp', 'approval', 'prompt_deploy']);
 
 function recordTypeOf(span: ReceivedSpan): string {
   const stated = span.attributes.get(A.recordType);

@@ -16,6 +16,7 @@ import { ingestKeysCommand } from './ingestKeysCommand.js';
 import { isLockError, shellIO, storeLocation, type CommandIO, type StoreHandle } from './commandIO.js';
 import { auditSearchCommand, auditShowCommand, reportCostsCommand, reportToolsCommand } from './reportCommands.js';
 import { agentsExportCommand, agentsListCommand, agentsUnregisteredCommand } from './agentsCommands.js';
+import { promptsHistoryCommand, promptsImpactCommand } from './promptCommands.js';
 
 type Command = (argv: string[], io: CommandIO) => Promise<number>;
 
@@ -31,6 +32,8 @@ const STORE_COMMANDS: Record<string, Command> = {
   'agents list': agentsListCommand,
   'agents export': agentsExportCommand,
   'agents unregistered': agentsUnregisteredCommand,
+  'prompts history': promptsHistoryCommand,
+  'prompts impact': promptsImpactCommand,
 };
 
 async function execute(command: Command, argv: string[], io: CommandIO): Promise<number> {

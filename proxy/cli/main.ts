@@ -18,6 +18,10 @@ function approvals(action: 'list' | 'show' | 'approve' | 'deny'): Command {
   return async (argv) => (await import('./approvals.js')).approvalsCommand(action, argv);
 }
 
+function prompts(action: 'list' | 'show' | 'render' | 'check' | 'lock'): Command {
+  return async (argv) => (await import('./prompts.js')).promptsCommand(action, argv);
+}
+
 function collector(name: string): Command {
   return async (argv) => {
     const command = (await import('../../collector/cli/index.js')).collectorCommands[name];
@@ -48,6 +52,13 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'approvals show': { run: approvals('show'), help: 'one approval: the call, its arguments, who decided what' },
   'approvals approve': { run: approvals('approve'), help: 'approve a held tool call, as the approver key\'s user' },
   'approvals deny': { run: approvals('deny'), help: 'deny a held tool call' },
+  'prompts list': { run: prompts('list'), help: 'the prompt registry: every prompt, its versions and labels' },
+  'prompts show': { run: prompts('show'), help: 'one prompt version (by --version or --label, default production)' },
+  'prompts render': { run: prompts('render'), help: 'render a prompt version with --vars JSON, as the gateway would' },
+  'prompts check': { run: prompts('check'), help: 'for CI: the files, immutability of released versions, labels, variables' },
+  'prompts lock': { run: prompts('lock'), help: 'release new version files into versions.lock (never changes a released one)' },
+  'prompts history': { run: collector('prompts history'), help: "a prompt's label moves (deploys and rollbacks) from the audit trail" },
+  'prompts impact': { run: collector('prompts impact'), help: 'which requests a prompt version affected, against the version before' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
 };

@@ -147,16 +147,17 @@ function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCo
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
-/** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads the agent registry and the policies. */
+/** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads the prompt registry, the agent registry and the policies. */
 function untilSignalled(gateway: Gateway, collector: RunningCollector | undefined): Promise<void> {
   const reload = () => {
     const policies = gateway.enforcement.policies;
-    if (!policies) return;
-    // The registry first: a changed registry reloads the policies itself; the policies are reloaded in any case.
+    // The registries first: a changed agent registry reloads the policies itself; the policies are reloaded in any case.
     void (async () => {
+      await gateway.prompts?.reload();
+      if (!policies) return;
       await gateway.enforcement.agents?.reload();
       await policies.reload();
-    })().catch((error: unknown) => log.error('policy reload failed', { error }));
+    })().catch((error: unknown) => log.error('reload failed', { error }));
   };
   process.on('SIGHUP', reload);
   return new Promise((resolve) => {

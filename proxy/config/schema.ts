@@ -213,6 +213,18 @@ export const configSchema = z.strictObject({
       sessionIdleMs: positiveInt.default(30 * 60_000),
     })
     .prefault({}),
+  prompts: z
+    .strictObject({
+      /**
+       * The prompt registry folder (docs/prompts.md): <id>/<version>.yaml,
+       * labels.yaml and versions.lock. Absent: no registry; requests that ask for a
+       * prompt get 404 prompt_not_found.
+       */
+      dir: z.string().optional(),
+      /** Reload on file change (SIGHUP always reloads). */
+      watch: z.boolean().default(true),
+    })
+    .prefault({}),
   approvals: z
     .strictObject({
       /**

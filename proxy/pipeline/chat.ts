@@ -14,11 +14,12 @@ import { guardResponse } from './guardResponse.js';
 import { relayStream, type OpenStream } from './relay.js';
 import type { ResponseSink } from './sink.js';
 import { estimateChatUsage } from './usageEstimate.js';
+import { renderPrompt } from '../prompts/promptStage.js';
 
 export async function handleChat(ctx: RequestContext, deps: PipelineDeps, body: () => Promise<unknown>, sink: ResponseSink): Promise<void> {
   try {
     const identity = await identify(ctx, deps);
-    const request = ctx.wire.decodeChat(await body());
+    const request = renderPrompt(ctx, deps, ctx.wire.decodeChat(await body()));
     ctx.chat = request;
     const allowed = authorizeModel(ctx, deps, identity, request.model, 'chat');
     const { request: upstream, route } = await enforceRequest(ctx, deps, request, allowed);

@@ -1,3 +1,4 @@
+import type { PolicyPrompt } from '../policy/input.js';
 /**
  * The facts of one request. Stages record facts here; telemetry reads them once,
  * at the end, to build the span, the metrics and the audit record.
@@ -58,7 +59,11 @@ export interface RequestContext {
   enforcement?: Enforcement;
   /** Limits reserved before the upstream call, settled once at the end. */
   reservation?: Reservation;
-  prompt?: { id?: string; version?: string };
+  /**
+   * The prompt: as the client pinned it (x-gatehouse-prompt-id/-version, recorded
+   * as sent), or as the registry resolved it (`registry` set).
+   */
+  prompt?: { id?: string; version?: string; sha256?: string; label?: string; registry?: PolicyPrompt };
   chat?: ChatRequest;
   embeddings?: EmbeddingRequest;
   /** The `model` the client asked for. */

@@ -1,5 +1,6 @@
 import type { AgentState } from '../agents/agentState.js';
 import type { ApprovalService } from '../approvals/service.js';
+import type { PromptRegistry } from '../prompts/registry.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { Config } from '../config/schema.js';
 import type { PriceTable } from '../cost/priceTable.js';
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   readonly agents?: AgentRegistry;
   /** Agent status overrides and run counters, shared through the limit store's backend. */
   readonly agentState?: AgentState;
+  /** The prompt registry; absent when `prompts.dir` is not configured. */
+  readonly prompts?: PromptRegistry;
   /** Human approvals of held tool calls; present with the MCP endpoint. */
   readonly approvals?: ApprovalService;
   /** Content classifiers the policy may ask for (config `detectors`). */

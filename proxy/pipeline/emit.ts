@@ -56,6 +56,8 @@ function requestAttributes(ctx: RequestContext, durationMs: number, captureConte
   if (ctx.claimedUser !== undefined) a[A.userClaimed] = ctx.claimedUser;
   if (ctx.prompt?.id) a[A.promptId] = ctx.prompt.id;
   if (ctx.prompt?.version) a[A.promptVersion] = ctx.prompt.version;
+  if (ctx.prompt?.sha256) a[A.promptSha256] = ctx.prompt.sha256;
+  if (ctx.prompt?.label) a[A.promptLabel] = ctx.prompt.label;
   if (ctx.requestedModel) {
     a[A.requestModel] = ctx.requestedModel;
   }
@@ -172,7 +174,10 @@ function recordMetrics(ctx: RequestContext, durationMs: number, metrics: Gateway
   const usage = ctx.usage;
   metrics.recordRequest(
     // A configured alias, never the client's free text: metric labels stay bounded.
-    { tenant: ctx.principal?.tenant ?? 'unknown', model: ctx.routeTable?.alias ?? 'unknown', operation: ctx.operation, wire: ctx.wire.name },
+    {
+      tenant: ctx.principal?.tenant ?? 'unknown', model: ctx.routeTable?.alias ?? 'unknown', operation: ctx.operation, wire: ctx.wire.name,
+      promptId: ctx.prompt?.registry?.id ?? 'none', promptVersion: ctx.prompt?.registry === undefined ? 'none' : String(ctx.prompt.registry.version),
+    },
     {
       outcome: ctx.outcome,
       errorCode: ctx.error?.code ?? 'none',

@@ -45,7 +45,7 @@ export async function enforceRequest(ctx: RequestContext, deps: PipelineDeps, re
   if (engine) {
     const usage = deps.limits ? await snapshot(deps.limits, principal) : {};
     const signals = await detectorSignals(ctx, deps, engine, policyPrincipal, request);
-    const decision = evaluateRequestPolicy(ctx, engine, requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx), signals }));
+    const decision = evaluateRequestPolicy(ctx, engine, requestPolicyInput({ principal: policyPrincipal, request, usage, context: agentContext(ctx), signals, ...(ctx.prompt?.registry ? { prompt: ctx.prompt.registry } : {}) }));
     enforcement.decision = decision;
     recordDecision(ctx, engine, decision);
     if (!decision.allow) throw requestDenial(decision);

@@ -44,7 +44,7 @@ export function policyRevision(wasm: Uint8Array, data: PolicyDocument): string {
 
 const PROBE_INPUT: RequestPolicyInput = {
   principal: { tenant: '' },
-  request: { model: '', messages: [], tools: [], stream: false },
+  request: { model: '', messages: [], tools: [], stream: false, prompt: null },
   usage: {},
   time: { now_ns: 0 },
   context: { agent_chain: [], agent_depth: 0 },

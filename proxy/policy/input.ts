@@ -53,6 +53,14 @@ export interface PolicyContext {
   parent_agent?: string;
 }
 
+/** A registry prompt as the policy sees it: `version` is a number, `label` what it was resolved from (null when pinned). */
+export interface PolicyPrompt {
+  id: string;
+  version: number;
+  sha256: string;
+  label: string | null;
+}
+
 export interface RequestPolicyInput {
   principal: PolicyPrincipal;
   request: {
@@ -62,6 +70,8 @@ export interface RequestPolicyInput {
     tools: string[];
     max_tokens?: number;
     stream: boolean;
+    /** The prompt the gateway rendered from its registry (docs/prompts.md), or null. */
+    prompt: PolicyPrompt | null;
   };
   usage: Partial<Record<ScopeKind, ScopeUsage>>;
   time: { now_ns: number };
@@ -133,6 +143,7 @@ export interface RequestInputParts {
   signals?: Record<string, DetectorSignal>;
   /** Defaults to the current time. */
   nowMs?: number;
+  prompt?: PolicyPrompt;
 }
 
 /** Builds the request policy input from the canonical request. */
@@ -152,7 +163,7 @@ export function requestPolicyInput(parts: RequestInputParts): RequestPolicyInput
   const tools = request.tools === undefined ? [] : request.tools.map((tool) => tool.name);
   return {
     principal: parts.principal,
-    request: { model: request.model, messages, tools, max_tokens: request.maxTokens, stream: request.stream },
+    request: { model: request.model, messages, tools, max_tokens: request.maxTokens, stream: request.stream, prompt: parts.prompt ?? null },
     usage: parts.usage ?? {},
     time: { now_ns: (parts.nowMs ?? Date.now()) * 1e6 },
     context: parts.context ?? { agent_chain: [], agent_depth: 0 },

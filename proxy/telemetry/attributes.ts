@@ -130,6 +130,12 @@ export const A = {
   // Gatehouse: what
   promptId: 'gatehouse.prompt.id',
   promptVersion: 'gatehouse.prompt.version',
+  /** A registry prompt's content hash (`sha256:<hex>`), and the label it was resolved from. */
+  promptSha256: 'gatehouse.prompt.sha256',
+  promptLabel: 'gatehouse.prompt.label',
+  /** On a prompt_deploy record: the label's version before and after the move. */
+  promptFromVersion: 'gatehouse.prompt.from_version',
+  promptCommit: 'gatehouse.prompt.commit',
   toolCalls: 'gatehouse.tool_calls',
   toolCallCount: 'gatehouse.tool_calls.count',
   // Gatehouse: cost
@@ -216,6 +222,10 @@ export const AUDIT_ATTRIBUTES: ReadonlyArray<{ name: AttributeName; type: Attrib
   { name: A.failoverReason, type: 'string' },
   { name: A.promptId, type: 'string' },
   { name: A.promptVersion, type: 'string' },
+  { name: A.promptSha256, type: 'string' },
+  { name: A.promptLabel, type: 'string' },
+  { name: A.promptFromVersion, type: 'string' },
+  { name: A.promptCommit, type: 'string' },
   { name: A.toolCallCount, type: 'int' },
   { name: A.toolCalls, type: 'string' },
   { name: A.policyDecision, type: 'string' },

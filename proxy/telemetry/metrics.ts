@@ -10,12 +10,18 @@ import { A } from './attributes.js';
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TOKENS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
-/** The labels every per-request metric carries (bounded: tenant, model alias, operation, wire). */
+/**
+ * The labels every per-request metric carries, all bounded: tenant, model alias,
+ * operation, wire, and the registry prompt and version (`none` for requests that
+ * did not render one: a client's own prompt ids are free text, so never labels).
+ */
 export interface RequestLabels {
   tenant: string;
   model: string;
   operation: string;
   wire: string;
+  promptId: string;
+  promptVersion: string;
 }
 
 /** What one finished request adds to the metrics. */
@@ -112,10 +118,13 @@ export class GatewayMetrics {
   }
 
   private labelSet(labels: RequestLabels): LabelSet {
-    const key = `${labels.tenant}\u001f${labels.model}\u001f${labels.operation}\u001f${labels.wire}`;
+    const key = `${labels.tenant}\u001f${labels.model}\u001f${labels.operation}\u001f${labels.wire}\u001f${labels.promptId}\u001f${labels.promptVersion}`;
     let set = this.labelSets.get(key);
     if (!set) {
-      const base: Attributes = { [A.tenant]: labels.tenant, [A.requestModel]: labels.model, [A.operation]: labels.operation, [A.clientWire]: labels.wire };
+      const base: Attributes = {
+        [A.tenant]: labels.tenant, [A.requestModel]: labels.model, [A.operation]: labels.operation, [A.clientWire]: labels.wire,
+        [A.promptId]: labels.promptId, [A.promptVersion]: labels.promptVersion,
+      };
       set = { key, base, input: { ...base, 'gen_ai.token.type': 'input' }, output: { ...base, 'gen_ai.token.type': 'output' } };
       this.labelSets.set(key, set);
     }

@@ -39,7 +39,7 @@ export function requestInput(
 ): RequestPolicyInput {
   return {
     principal,
-    request: { model, messages, tools: [], max_tokens: 1000, stream: false },
+    request: { model, messages, tools: [], max_tokens: 1000, stream: false, prompt: null },
     usage: {},
     time: { now_ns: Date.now() * 1e6 },
     context: { agent_chain: [], agent_depth: 0 },

@@ -25,6 +25,8 @@ const ERROR_TYPE: Record<ErrorCode, string> = {
   approval_used: 'permission_error',
   approval_not_found: 'invalid_request_error',
   approval_conflict: 'invalid_request_error',
+  prompt_not_found: 'invalid_request_error',
+  prompt_variables_invalid: 'invalid_request_error',
   agent_not_registered: 'permission_error',
   agent_suspended: 'permission_error',
   delegation_depth_exceeded: 'permission_error',

@@ -8,6 +8,7 @@
  * with no canonical home but safe to forward go to `extra` for OpenAI-wire
  * providers only.
  */
+import { promptReferenceOf } from '../../prompts/reference.js';
 import type { ChatRequest } from '../../canonical.js';
 import { invalidRequest } from '../../errors.js';
 import {
@@ -69,6 +70,9 @@ const REJECTED_FIELDS: ReadonlySet<string> = new Set(['functions', 'function_cal
 
 const MAX_STOP_SEQUENCES = 4;
 
+/** The body field that asks for a registry prompt (docs/prompts.md); read here, never forwarded. */
+const PROMPT_FIELD = 'gatehouse_prompt';
+
 export function decodeChat(body: unknown): ChatRequest {
   const fields = requireObject(body, 'body');
   const model = requireNonEmptyString(fields.model, 'model');
@@ -82,6 +86,7 @@ export function decodeChat(body: unknown): ChatRequest {
       if (value !== undefined && value !== null) (extra ??= {})[key] = value;
       continue;
     }
+    if (key === PROMPT_FIELD) continue;
     if (REJECTED_FIELDS.has(key)) throw invalidRequest(key, 'deprecated; use tools and tool_choice');
     throw invalidRequest(key, 'unrecognized request field');
   }
@@ -116,6 +121,7 @@ export function decodeChat(body: unknown): ChatRequest {
   const endUser = optionalString(fields.user, 'user');
   if (endUser !== undefined) request.endUser = endUser;
   if (extra !== undefined) request.extra = { wire: 'openai', fields: extra };
+  if (fields[PROMPT_FIELD] !== undefined && fields[PROMPT_FIELD] !== null) request.prompt = promptReferenceOf(fields[PROMPT_FIELD], PROMPT_FIELD);
   return request;
 }
 
