@@ -35,7 +35,7 @@ export interface PromptImpact {
   version: string;
   sha256: string | null;
   current: VersionStats;
-  /** The version served before, over the same length of time just before `current.from`. */
+  /** The version served before, over the same length of time, ending with its last request before `current.from`. */
   previous: VersionStats | undefined;
   deploys: Row[];
 }
@@ -83,15 +83,17 @@ export async function promptImpact(db: AuditDatabase, id: string, version?: stri
   const first = chosen.first as Date;
   // The version served last before this one's first request.
   const [before] = await db.query(
-    `SELECT ${C.version} AS version FROM audit_records
+    `SELECT ${C.version} AS version, start_time AS last FROM audit_records
       WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.version} <> $2 AND start_time < make_timestamp($3::BIGINT)
       ORDER BY start_time DESC LIMIT 1`,
     [id, String(chosen.version), micros(first)],
   );
   let previous: VersionStats | undefined;
   if (before !== undefined) {
+    // The same length of time, ending with the previous version's last request before the switch.
     const span = Math.max(1, micros(chosen.last as Date) - micros(first));
-    previous = await stats(db, id, String(before.version), micros(first) - span, micros(first) - 1);
+    const end = micros(before.last as Date);
+    previous = await stats(db, id, String(before.version), end - span, end);
   }
   const deploys = await db.query(
     `SELECT start_time, ${C.label} AS label, ${C.from} AS from_version, ${C.version} AS to_version, ${C.commit} AS commit, gateway_instance
