@@ -83,7 +83,8 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
   } catch (error) {
     // The proxy could not start (e.g. its port is taken): stop the embedded collector too, so the process exits.
     await collector?.stop();
-    if (error instanceof RegistryError) {
+    // An invalid agent or prompt registry: its message names each file and problem.
+    if (error instanceof RegistryError || (error instanceof Error && error.name === 'PromptRegistryError')) {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
