@@ -2,10 +2,12 @@
  * The embedded default: what `gatehouse start` runs with no config file. One
  * process, a data directory, the simulated provider (or the real ones when their
  * API keys are in the environment), and a demo key kept in `<dataDir>/demo-key`
- * so it stays the same across restarts.
+ * so it stays the same across restarts. Started from a checkout, it also serves
+ * the example prompt registry in ./prompts.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateKey, hashKey } from '../identity/keyHash.js';
 import type { ConfigInput } from './schema.js';
 
@@ -37,6 +39,8 @@ export async function embeddedDefault(dataDir: string, env: NodeJS.ProcessEnv = 
       'claude-haiku-4-5': claude('claude-haiku-4-5'),
       'text-embedding-3-small': { kind: 'embeddings', targets: [{ provider: openai ? 'openai' : 'simulated', model: 'text-embedding-3-small' }] },
     },
+    // The repository's example prompt registry, when started from a checkout (docs/prompts.md).
+    ...(existsSync(resolve('prompts', 'labels.yaml')) ? { prompts: { dir: resolve('prompts') } } : {}),
     keys: [
       {
         id: 'demo',
