@@ -7,7 +7,7 @@
 import { log } from './log.js';
 import type { PromptRegistry } from './prompts/registry.js';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import type { tracing } from '@opentelemetry/sdk-node';
 import { collectorTargetOf, createAuditTrail, observeSpool, type AuditTrail, type CollectorTarget } from './auditTrail.js';
@@ -72,7 +72,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   let listeningUrl = '';
   const approvals = mcpWanted ? await (await import('./approvals/create.js')).createApprovals(config, telemetry.tracer, () => listeningUrl) : undefined;
   await approvals?.start();
-  const prompts = config.prompts.dir === undefined ? undefined : await startPrompts(config.prompts.dir, config.prompts.watch, telemetry.tracer);
+  const prompts = config.prompts.dir === undefined ? undefined : await startPrompts(config.prompts.dir, config.prompts.watch, telemetry.tracer, resolve(config.dataDir));
   const deps: PipelineDeps = {
     config,
     routes,
@@ -135,9 +135,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 }
 
 /** The prompt registry: refuses to start on an invalid registry; label moves become audit records. */
-async function startPrompts(dir: string, watchFiles: boolean, tracer: Telemetry['tracer']): Promise<PromptRegistry> {
+async function startPrompts(dir: string, watchFiles: boolean, tracer: Telemetry['tracer'], dataDir: string): Promise<PromptRegistry> {
   const { PromptRegistry } = await import('./prompts/registry.js');
-  const { recordLabelMoves } = await import('./prompts/deployRecords.js');
+  const { recordLabelMoves, LabelMemory } = await import('./prompts/deployRecords.js');
   const registry = new PromptRegistry({
     dir, watch: watchFiles,
     onReload: ({ ok, error, moves }) => {
@@ -146,7 +146,12 @@ async function startPrompts(dir: string, watchFiles: boolean, tracer: Telemetry[
     },
   });
   await registry.start();
-  registry.onMove((moves, directory) => void recordLabelMoves(tracer, registry.dir, moves, directory));
+  // Moves made while this gateway was down are recorded at its start: the labels it served last are remembered.
+  const memory = new LabelMemory(join(dataDir, 'prompt-labels.json'));
+  const missed = await memory.movesSince(registry.current);
+  if (missed.length > 0) await recordLabelMoves(tracer, registry.dir, missed, registry.current);
+  await memory.remember(registry.current);
+  registry.onMove((moves, directory) => void recordLabelMoves(tracer, registry.dir, moves, directory).then(() => memory.remember(directory)));
   return registry;
 }
 

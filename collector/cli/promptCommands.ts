@@ -51,6 +51,7 @@ export async function promptsImpactCommand(argv: string[], io: CommandIO): Promi
   const id = promptId(positionals, 'usage: gatehouse prompts impact ID [--version N] [--requests] [--limit N] [--json]');
   if (values.version !== undefined && !/^[1-9][0-9]{0,6}$/.test(values.version)) throw new UsageError('--version: a version number');
   const limit = parseCount(values.limit, '--limit', 1_000);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit: an integer from 1 to 100000');
   const result = await readStore(io, values, async (db) => {
     const impact = await promptImpact(db, id, values.version);
     const requests = impact !== undefined && values.requests === true ? await promptRequests(db, id, impact.version, limit) : undefined;

@@ -1,5 +1,7 @@
 /**
- * "Which requests did version N affect?" (docs/queries.md, "Prompt versions"):
+ * "Which requests did version N affect?" (docs/queries.md, "Prompt versions"),
+ * over the requests the registry rendered (`prompt_sha256` set: a client's own
+ * x-gatehouse-prompt-id/-version cannot stand in for them):
  * the version's time range, its requests, users and tenants, its error, refusal
  * and policy-denial rates, cost and latency, each against the previous version
  * over the same length of time just before the switch; and the label moves
@@ -56,7 +58,7 @@ async function stats(db: AuditDatabase, id: string, version: string, from: numbe
             coalesce(sum(${C.cost}), 0)::VARCHAR AS cost_usd,
             quantile_cont(${C.duration}, 0.5) AS p50, quantile_cont(${C.duration}, 0.95) AS p95
        FROM audit_records
-      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} = $2 ${window}`,
+      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} = $2 AND ${C.sha} IS NOT NULL ${window}`,
     params,
   );
   const r = row ?? {};
@@ -74,7 +76,7 @@ const micros = (d: Date) => d.getTime() * 1000;
 export async function promptImpact(db: AuditDatabase, id: string, version?: string): Promise<PromptImpact | undefined> {
   const versions = await db.query(
     `SELECT ${C.version} AS version, min(start_time) AS first, max(start_time) AS last, any_value(${C.sha}) AS sha
-       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL GROUP BY ALL ORDER BY first`,
+       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL GROUP BY ALL ORDER BY first`,
     [id],
   );
   const chosen = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
@@ -84,7 +86,7 @@ export async function promptImpact(db: AuditDatabase, id: string, version?: stri
   // The version served last before this one's first request.
   const [before] = await db.query(
     `SELECT ${C.version} AS version, start_time AS last FROM audit_records
-      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.version} <> $2 AND start_time < make_timestamp($3::BIGINT)
+      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL AND ${C.version} <> $2 AND start_time < make_timestamp($3::BIGINT)
       ORDER BY start_time DESC LIMIT 1`,
     [id, String(chosen.version), micros(first)],
   );
@@ -107,7 +109,7 @@ export async function promptImpact(db: AuditDatabase, id: string, version?: stri
 export function promptRequests(db: AuditDatabase, id: string, version: string, limit: number): Promise<Row[]> {
   return db.query(
     `SELECT start_time, ${C.requestId} AS request_id, ${C.tenant} AS tenant_id, ${C.user} AS user_id, ${C.label} AS label, ${C.outcome} AS outcome
-       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} = $2 ORDER BY start_time, seq LIMIT ${Math.trunc(limit)}`,
+       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} = $2 AND ${C.sha} IS NOT NULL ORDER BY start_time, seq LIMIT ${Math.trunc(limit)}`,
     [id, version],
   );
 }

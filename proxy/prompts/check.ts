@@ -6,11 +6,11 @@
  * points at a released version.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import canonicalize from 'canonicalize';
 import Mustache from 'mustache';
-import { parse as parseYaml } from 'yaml';
+import { isAlias, isNode, parseDocument, visit } from 'yaml';
 import { describeIssue } from '../config/load.js';
 import { labelsSchema, lockSchema, PROMPT_ID, promptVersionSchema, type PromptVersionFile } from './promptSchema.js';
 import { variableValidator } from './variables.js';
@@ -60,6 +60,8 @@ export function templateVariables(template: string): Set<string> {
   const walk = (tokens: unknown[]): void => {
     for (const token of tokens as Array<[string, string, number, number, unknown[]?]>) {
       const [type, value, , , children] = token;
+      if (type === '>') throw new Error(`partials ({{> ${value}}}) are not supported: a version is one self-contained file`);
+      if (type === '=') throw new Error('changing delimiters ({{= =}}) is not supported');
       if (type === 'name' || type === '&' || type === '#' || type === '^') {
         if (value !== '.') names.add(value.split('.')[0]!);
       }
@@ -79,7 +81,10 @@ export async function checkPrompts(dir: string): Promise<CheckedPrompts> {
 
   const labelsText = await readOptional(join(dir, LABELS_FILE));
   if (labelsText !== undefined) {
-    const parsed = labelsSchema.safeParse(parseYamlSafe(labelsText, shown(join(dir, LABELS_FILE)), problems) ?? {});
+    const raw = parseYamlSafe(labelsText, shown(join(dir, LABELS_FILE)), problems);
+    // An empty file is a half-written one far more often than a wish to drop every label: write `{}` for none.
+    if (raw === null) problems.push(`${shown(join(dir, LABELS_FILE))}: empty; write {} for no labels`);
+    const parsed = labelsSchema.safeParse(raw ?? {});
     if (parsed.success) labels = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(`${shown(join(dir, LABELS_FILE))}: ${describeIssue(issue)}`);
   }
@@ -96,33 +101,47 @@ export async function checkPrompts(dir: string): Promise<CheckedPrompts> {
     else for (const issue of parsed.error.issues) problems.push(`${shown(join(dir, LOCK_FILE))}: ${describeIssue(issue)}`);
   }
 
-  let entries: Array<{ name: string; isDirectory(): boolean }> = [];
+  let names: string[] = [];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    names = await readdir(dir);
   } catch (error) {
     problems.push(`${shown(dir)}: ${(error as Error).message}`);
   }
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!PROMPT_ID.test(entry.name)) {
-      problems.push(`${shown(join(dir, entry.name))}: a prompt id is a-z, 0-9, _ and -, at most 64 characters`);
+  // Dot entries (.git, editor swap files, a ConfigMap's ..data) are not prompts; symbolic links are followed.
+  for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+    if (!(await isDirectory(join(dir, name)))) continue;
+    if (!PROMPT_ID.test(name)) {
+      problems.push(`${shown(join(dir, name))}: a prompt id is a-z, 0-9, _ and -, at most 64 characters`);
       continue;
     }
-    const files = (await readdir(join(dir, entry.name))).sort();
-    for (const name of files) {
-      const file = join(dir, entry.name, name);
-      const match = /^([1-9][0-9]{0,6})\.ya?ml$/.exec(name);
-      if (match === null) {
-        problems.push(`${shown(file)}: a version file is named <number>.yaml`);
+    const files = (await readdir(join(dir, name))).filter((n) => !n.startsWith('.')).sort();
+    for (const fileName of files) {
+      const file = join(dir, name, fileName);
+      const match = /^([1-9][0-9]{0,6})\.ya?ml$/.exec(fileName);
+      if (match === null || !(await isFile(file))) {
+        problems.push(`${shown(file)}: a version file is a file named <number>.yaml`);
         continue;
       }
-      const raw = parseYamlSafe(await readFile(file, 'utf8'), shown(file), problems);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        problems.push(`${shown(file)}: ${(error as Error).message}`);
+        continue;
+      }
+      const raw = parseYamlSafe(text, shown(file), problems);
       if (raw === undefined) continue;
+      const notJson = plainJsonProblem(raw, '');
+      if (notJson !== undefined) {
+        problems.push(`${shown(file)}: ${notJson}`);
+        continue;
+      }
       const parsed = promptVersionSchema.safeParse(raw);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) problems.push(`${shown(file)}: ${describeIssue(issue)}`);
         continue;
       }
-      const loaded: LoadedVersion = { id: entry.name, version: Number(match[1]), sha256: contentHash(raw), file, content: parsed.data };
+      const loaded: LoadedVersion = { id: name, version: Number(match[1]), sha256: contentHash(raw), file, content: parsed.data };
       if (versions.some((v) => v.id === loaded.id && v.version === loaded.version)) {
         problems.push(`${shown(file)}: version ${loaded.version} of ${loaded.id} is defined twice`);
         continue;
@@ -156,13 +175,64 @@ export async function checkPrompts(dir: string): Promise<CheckedPrompts> {
   return { versions, labels, lock, unreleased, problems };
 }
 
+/** The tags a plain YAML 1.2 core document resolves to. */
+const CORE_TAGS: ReadonlySet<string> = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * YAML 1.2, core schema, nothing else: no `%YAML` directive, no `!!` tags (a
+ * `!!timestamp` or `!!set` could make two different files hash alike), no
+ * anchors or aliases, unique keys. Undefined (and a problem) when the file is not that.
+ */
 function parseYamlSafe(text: string, where: string, problems: string[]): unknown {
   try {
-    return parseYaml(text) as unknown;
+    const doc = parseDocument(text, { version: '1.2', schema: 'core', uniqueKeys: true, strict: true, prettyErrors: false });
+    const trouble = doc.errors[0] ?? doc.warnings[0];
+    if (trouble !== undefined) throw trouble;
+    if (doc.directives?.yaml.explicit === true) throw new Error('%YAML directives are not accepted: the registry is YAML 1.2');
+    visit(doc, (_key, node) => {
+      if (isAlias(node)) throw new Error('aliases are not accepted: write plain YAML');
+      if (isNode(node) && (node.anchor !== undefined || (node.tag !== undefined && !node.tag.startsWith('tag:yaml.org,2002:') ))) {
+        throw new Error('anchors and tags are not accepted: write plain YAML');
+      }
+      if (isNode(node) && node.tag !== undefined && !CORE_TAGS.has(node.tag)) throw new Error(`the tag ${node.tag} is not accepted: write plain YAML`);
+    });
+    return doc.toJS({ maxAliasCount: 0 }) as unknown;
   } catch (error) {
     problems.push(`${where}: ${(error as Error).message.split('\n')[0]}`);
     return undefined;
   }
+}
+
+/** Why a parsed value is not plain JSON (a non-finite number, a lone surrogate, a non-plain object), or undefined. */
+function plainJsonProblem(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path || '(root)'}: ${value} is not a JSON number`;
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? `${path || '(root)'}: a lone surrogate is not text` : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = plainJsonProblem(value[i], `${path}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = plainJsonProblem(item, path === '' ? key : `${path}.${key}`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  return `${path || '(root)'}: not plain JSON`;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
 }
 
 function checkTemplates(version: LoadedVersion, problems: string[]): void {

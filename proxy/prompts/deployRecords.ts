@@ -5,10 +5,33 @@
  * the prompts folder when it is a checkout.
  */
 import { execFile } from 'node:child_process';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import { A } from '../telemetry/attributes.js';
-import type { LabelMove, PromptDirectory } from './registry.js';
+import { movesBetween, type LabelMove, type Labels, type PromptDirectory } from './registry.js';
+
+/** The labels a gateway served last (`<dataDir>/prompt-labels.json`, 0600), so a move made while it was down is recorded at its start. */
+export class LabelMemory {
+  constructor(private readonly file: string) {}
+
+  /** The moves since the labels remembered; none when nothing is remembered yet (a first start). */
+  async movesSince(directory: PromptDirectory): Promise<LabelMove[]> {
+    let saved: Labels;
+    try {
+      saved = JSON.parse(await readFile(this.file, 'utf8')) as Labels;
+    } catch {
+      return [];
+    }
+    return movesBetween(saved, directory.checked.labels);
+  }
+
+  async remember(directory: PromptDirectory): Promise<void> {
+    const temp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(directory.checked.labels)}\n`, { mode: 0o600 });
+    await rename(temp, this.file);
+  }
+}
 
 /** The commit checked out in `dir`, or undefined (not a git checkout, or no git). */
 export function gitCommit(dir: string): Promise<string | undefined> {

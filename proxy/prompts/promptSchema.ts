@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 export const PROMPT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const LABEL = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-export const MAX_VERSION = 1_000_000;
+export const MAX_VERSION = 9_999_999;
 /** Bytes of one rendered message at most, and messages per version. */
 export const MAX_TEMPLATE_BYTES = 64 * 1024;
 export const MAX_MESSAGES = 64;

@@ -6,9 +6,13 @@
  * `reload()` (SIGHUP); listeners hear every label move.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { checkPrompts, type CheckedPrompts } from './check.js';
 import { compileVersion, type CompiledVersion } from './render.js';
+
+/** How often the folder is checked for a swap the watcher did not see. */
+const POLL_MS = 2_000;
 
 export class PromptRegistryError extends Error {
   override readonly name = 'PromptRegistryError';
@@ -59,11 +63,16 @@ export class PromptDirectory {
   }
 }
 
+export type Labels = Record<string, Record<string, number>>;
+
 /** What moved between two registries. */
 export function labelMoves(before: PromptDirectory | undefined, after: PromptDirectory): LabelMove[] {
+  return movesBetween(before?.checked.labels ?? {}, after.checked.labels);
+}
+
+/** What moved between two label sets. */
+export function movesBetween(old: Labels, now: Labels): LabelMove[] {
   const moves: LabelMove[] = [];
-  const old = before?.checked.labels ?? {};
-  const now = after.checked.labels;
   for (const prompt of new Set([...Object.keys(old), ...Object.keys(now)])) {
     for (const label of new Set([...Object.keys(old[prompt] ?? {}), ...Object.keys(now[prompt] ?? {})])) {
       const from = old[prompt]?.[label];
@@ -91,6 +100,9 @@ export class PromptRegistry {
   private directory: PromptDirectory | undefined;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private stamp = '';
+  private reloading: Promise<unknown> = Promise.resolve();
   private readonly listeners: Array<(moves: LabelMove[], directory: PromptDirectory) => void> = [];
   readonly dir: string;
 
@@ -110,12 +122,49 @@ export class PromptRegistry {
 
   async start(): Promise<void> {
     this.directory = await readPromptDirectory(this.dir);
-    if (this.options.watch !== false) this.watchFiles();
+    if (this.options.watch !== false) {
+      this.stamp = await this.stampNow();
+      this.watchFiles();
+      // A watcher misses a folder swapped under it (a mv deploy, a ConfigMap update): a cheap stat poll catches those.
+      this.poller = setInterval(() => void this.poll(), POLL_MS);
+      this.poller.unref();
+    }
   }
 
-  async reload(): Promise<boolean> {
+  private async poll(): Promise<void> {
+    const stamp = await this.stampNow();
+    if (stamp === this.stamp) return;
+    this.stamp = stamp;
+    this.watcher?.close();
+    this.watchFiles();
+    await this.reload();
+  }
+
+  /** The folder's and the two index files' identity and size: changes on every deploy. */
+  private async stampNow(): Promise<string> {
+    const parts = await Promise.all(['', 'labels.yaml', 'versions.lock'].map((name) =>
+      stat(join(this.dir, name)).then((s) => `${s.ino}:${s.mtimeMs}:${s.size}`, () => '-')));
+    return parts.join('|');
+  }
+
+  /** Reloads one at a time (a slow reload never lands after a newer one). */
+  reload(): Promise<boolean> {
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => false);
+    return run;
+  }
+
+  private async reloadNow(): Promise<boolean> {
     try {
       const next = await readPromptDirectory(this.dir);
+      // A served version whose content changed (its lock entry rewritten with it) is refused: versions are immutable.
+      const changed = this.directory === undefined ? [] : next.checked.versions.filter((v) => {
+        const served = this.directory!.version(v.id, v.version);
+        return served !== undefined && served.sha256 !== v.sha256;
+      });
+      if (changed.length > 0) {
+        throw new PromptRegistryError(changed.map((v) => `version ${v.version} of ${v.id} is served as ${this.directory!.version(v.id, v.version)!.sha256} and its file is now ${v.sha256}: released versions never change`));
+      }
       const moves = labelMoves(this.directory, next);
       this.directory = next;
       if (moves.length > 0) for (const listener of this.listeners) listener(moves, next);
@@ -131,17 +180,25 @@ export class PromptRegistry {
     this.watcher?.close();
     this.watcher = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.poller !== undefined) clearInterval(this.poller);
   }
 
   private watchFiles(): void {
-    this.watcher = watch(this.dir, { recursive: true }, () => {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.reload();
-      }, this.options.debounceMs ?? 100);
-      this.timer.unref();
-    });
-    this.watcher.unref();
+    try {
+      this.watcher = watch(this.dir, { recursive: true }, () => this.changed());
+      this.watcher.on('error', () => this.watcher?.close());
+      this.watcher.unref();
+    } catch {
+      // The folder is gone for now: the poll re-arms the watcher when it is back.
+    }
+  }
+
+  private changed(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 100);
+    this.timer.unref();
   }
 }

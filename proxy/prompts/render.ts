@@ -2,14 +2,15 @@
  * Rendering a prompt version: its variables checked (variables.ts), its message
  * templates rendered with Mustache (logic-less: no code runs, and nothing is
  * HTML-escaped), its parameters and tools applied where the request leaves them
- * unset. Rendered system messages are marked `source: 'registry'`: the policy
- * knows the gateway wrote them, not the caller.
+ * unset. A rendered system message whose template reads no variable is marked
+ * `source: 'registry'` (the gateway wrote all of it); one that interpolates
+ * variables carries caller text, so the policy judges it like the caller's own.
  */
 import Mustache from 'mustache';
 import type { ValidateFunction } from 'ajv';
 import type { ChatRequest, Message, ToolDefinition } from '../canonical.js';
 import { GatehouseError } from '../errors.js';
-import type { LoadedVersion } from './check.js';
+import { templateVariables, type LoadedVersion } from './check.js';
 import type { PromptVersionFile } from './promptSchema.js';
 import { describeVariables, variableValidator } from './variables.js';
 
@@ -19,14 +20,19 @@ export interface CompiledVersion {
   sha256: string;
   content: PromptVersionFile;
   validate: ValidateFunction;
+  /** Per message: whether its template reads any variable (then its text carries caller input). */
+  variablesUsed: boolean[];
 }
+
+/** Characters of all rendered messages of one request at most (a section over a long list must not balloon the request). */
+export const MAX_RENDERED_CHARS = 1_000_000;
 
 const NO_ESCAPE = { escape: (text: string) => text };
 
 export function compileVersion(version: LoadedVersion): CompiledVersion {
   // Parsed once here; Mustache caches the parse by template text.
-  for (const message of version.content.messages) Mustache.parse(message.content);
-  return { id: version.id, version: version.version, sha256: version.sha256, content: version.content, validate: variableValidator(version.content.variables) };
+  const variablesUsed = version.content.messages.map((message) => templateVariables(message.content).size > 0);
+  return { id: version.id, version: version.version, sha256: version.sha256, content: version.content, validate: variableValidator(version.content.variables), variablesUsed };
 }
 
 /** The version's messages for these variables; `prompt_variables_invalid` (400) when they do not fit its schema. */
@@ -34,10 +40,17 @@ export function renderMessages(version: CompiledVersion, variables: Record<strin
   if (!version.validate(variables)) {
     throw new GatehouseError('prompt_variables_invalid', `prompt ${version.id} version ${version.version}: ${describeVariables(version.validate)}`, { param: 'variables' });
   }
-  return version.content.messages.map((message): Message => {
+  let total = 0;
+  return version.content.messages.map((message, i): Message => {
     const text = Mustache.render(message.content, variables, undefined, NO_ESCAPE);
+    total += text.length;
+    if (total > MAX_RENDERED_CHARS) {
+      throw new GatehouseError('prompt_variables_invalid', `prompt ${version.id} version ${version.version}: the rendered messages exceed ${MAX_RENDERED_CHARS} characters`, { param: 'variables' });
+    }
     const content = [{ type: 'text' as const, text }];
-    return message.role === 'system' ? { role: 'system', content, source: 'registry' } : { role: message.role, content };
+    if (message.role !== 'system') return { role: message.role, content };
+    // Trusted only when no caller text went into it: a system message with variables is judged like the caller's.
+    return version.variablesUsed[i] === true ? { role: 'system', content } : { role: 'system', content, source: 'registry' };
   });
 }
 

@@ -72,6 +72,9 @@ describe('the tone incident', () => {
     upstream.script(...USERS.flatMap(() => [{ kind: 'status' as const, status: 400, message: 'I cannot discuss allocations.' }]));
     for (const user of USERS) expect(await ask(user)).toBe('refused 400');
 
+    // A client's own (self-reported) prompt id and version never stand in for what the registry rendered.
+    await openaiClient(gw, 'desk', { headers: { 'x-gatehouse-prompt-id': 'advisor', 'x-gatehouse-prompt-version': '999' } }).chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'forged' }] });
     const impactOf = async (args: string[]) => captureStdout(() => collectorCommands['prompts impact']!(['advisor', ...args, '--data-dir', dataDir]));
     await until(async () => {
       const probe = await impactOf(['--json']);
