@@ -22,6 +22,8 @@ function prompts(action: 'list' | 'show' | 'render' | 'check' | 'lock'): Command
   return async (argv) => (await import('./prompts.js')).promptsCommand(action, argv);
 }
 
+const readiness: Command = async (argv) => (await import('./readiness.js')).readinessCommand(argv);
+
 function collector(name: string): Command {
   return async (argv) => {
     const command = (await import('../../collector/cli/index.js')).collectorCommands[name];
@@ -59,6 +61,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'prompts lock': { run: prompts('lock'), help: 'release new version files into versions.lock (never changes a released one)' },
   'prompts history': { run: collector('prompts history'), help: "a prompt's label moves (deploys and rollbacks) from the audit trail" },
   'prompts impact': { run: collector('prompts impact'), help: 'which requests a prompt version affected, against the version before' },
+  readiness: { run: readiness, help: 'check a deployment is ready to hand over: limits, attribution, audit, prompts, failover, agents, tools, secrets, prices' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
 };
