@@ -16,7 +16,14 @@ export const ROLLUP_MEASURES = [
 ] as const;
 export type RollupMeasure = (typeof ROLLUP_MEASURES)[number];
 
+/** Eval runs (`gatehouse eval`, docs/evals.md): one row per run, joined to requests by the prompt's content hash. */
+export const EVAL_RUNS_DDL = `CREATE TABLE IF NOT EXISTS eval_runs (run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, prompt_id VARCHAR NOT NULL,
+  prompt_version VARCHAR NOT NULL, prompt_sha256 VARCHAR NOT NULL, baseline_version VARCHAR, baseline_sha256 VARCHAR, dataset VARCHAR NOT NULL,
+  dataset_sha256 VARCHAR NOT NULL, cases BIGINT NOT NULL, passed_cases BIGINT NOT NULL, repeat BIGINT NOT NULL, gate_passed BOOLEAN NOT NULL,
+  reason VARCHAR NOT NULL, report VARCHAR NOT NULL)`;
+
 const TABLES = [
+  EVAL_RUNS_DDL,
   `CREATE TABLE IF NOT EXISTS chain (chain_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS signing_keys (key_id VARCHAR PRIMARY KEY, public_key_pem VARCHAR NOT NULL, first_used_at TIMESTAMP NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS audit_records (${AUDIT_COLUMNS.map((c) => `"${c.name}" ${c.type}`).join(', ')})`,

@@ -23,6 +23,7 @@ function prompts(action: 'list' | 'show' | 'render' | 'check' | 'lock'): Command
 }
 
 const readiness: Command = async (argv) => (await import('./readiness.js')).readinessCommand(argv);
+const evaluate: Command = async (argv) => (await import('./eval.js')).evalCommand(argv);
 
 function collector(name: string): Command {
   return async (argv) => {
@@ -61,6 +62,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'prompts lock': { run: prompts('lock'), help: 'release new version files into versions.lock (never changes a released one)' },
   'prompts history': { run: collector('prompts history'), help: "a prompt's label moves (deploys and rollbacks) from the audit trail" },
   'prompts impact': { run: collector('prompts impact'), help: 'which requests a prompt version affected, against the version before' },
+  eval: { run: evaluate, help: 'run a golden dataset against a prompt version through the real pipeline, and gate on it (JUnit, JSON)' },
   readiness: { run: readiness, help: 'check a deployment is ready to hand over: limits, attribution, audit, prompts, failover, agents, tools, secrets, prices' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },

@@ -11,6 +11,16 @@ const nonNegativeInt = z.number().int().nonnegative();
 
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'openai-compatible', 'simulated'] as const;
 
+/** A JavaScript regular expression written as text (refused at load when it does not compile). */
+const regexText = z.string().max(500).refine((source) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a valid regular expression');
+
 export const faultSchema = z.strictObject({
   /** `status`: answer with an HTTP error; `connect_timeout`: never answer; `stream_cut`: end a stream early; `garbage`: an unparseable body. */
   kind: z.enum(['status', 'connect_timeout', 'stream_cut', 'garbage']),
@@ -57,6 +67,17 @@ export const providerSchema = z.discriminatedUnion('type', [
     /** Output length when the request sets no max tokens. */
     outputTokens: positiveInt.default(24),
     faults: z.array(faultSchema).default([]),
+    /**
+     * Scripted answers (evals, demos): the first rule whose `system` and `user`
+     * patterns (JavaScript regular expressions, case-insensitive) match the
+     * request's system text and last user message answers, cycling through its
+     * `answers` (so a rule with a bad third answer is a deliberately flaky model).
+     */
+    replies: z.array(z.strictObject({
+      system: regexText.optional(),
+      user: regexText.optional(),
+      answers: z.array(z.string().min(1).max(10_000)).min(1).max(20),
+    })).max(100).default([]),
   }),
 ]);
 

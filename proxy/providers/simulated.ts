@@ -22,12 +22,18 @@ export class SimulatedProvider implements Provider {
   private faultIndex = 0;
   private faultUses = 0;
   private sequence = 0;
+  private readonly replies: Array<{ system?: RegExp; user?: RegExp; answers: string[]; next: number }>;
 
   constructor(
     readonly name: string,
     private readonly config: SimulatedProviderConfig,
   ) {
     this.faults = [...config.faults];
+    this.replies = (config.replies ?? []).map((r) => ({
+      ...(r.system !== undefined ? { system: new RegExp(r.system, 'i') } : {}),
+      ...(r.user !== undefined ? { user: new RegExp(r.user, 'i') } : {}),
+      answers: r.answers, next: 0,
+    }));
   }
 
   /** Replaces the fault script (tests and chaos drills). */
@@ -115,6 +121,10 @@ export class SimulatedProvider implements Provider {
     const id = `sim-${++this.sequence}`;
     const created = Math.floor(Date.now() / 1000);
     const inputTokens = Math.max(1, countTokens(inputText(request.messages)));
+    const scripted = this.scripted(request);
+    if (scripted !== undefined) {
+      return { id, created, text: scripted, toolCalls: [], finishReason: 'stop', inputTokens, outputTokens: Math.max(1, countTokens(scripted)) };
+    }
     const tool = toolToCall(request);
     if (tool) {
       const call: ToolCall = { id: `call_${id.replace(/-/g, '_')}`, name: tool.name, arguments: JSON.stringify(exampleArguments(tool)) };
@@ -133,6 +143,22 @@ export class SimulatedProvider implements Provider {
       inputTokens,
       outputTokens: count,
     };
+  }
+
+  /** The scripted reply for this request (config `replies`), cycling through the rule's answers. */
+  private scripted(request: ChatRequest): string | undefined {
+    if (this.replies.length === 0) return undefined;
+    const system = request.messages.filter((m) => m.role === 'system').map((m) => textOfParts(m.content)).join('\n');
+    const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
+    const user = lastUser === undefined ? '' : textOfParts(lastUser.content);
+    for (const rule of this.replies) {
+      if ((rule.system === undefined || rule.system.test(system)) && (rule.user === undefined || rule.user.test(user))) {
+        const answer = rule.answers[rule.next % rule.answers.length]!;
+        rule.next++;
+        return answer;
+      }
+    }
+    return undefined;
   }
 
   private async *stream(answer: Answer, model: string, cutAfter: number, signal: AbortSignal): AsyncGenerator<StreamEvent> {
@@ -213,4 +239,8 @@ function embeddingOf(input: string, dimensions: number): number[] {
     vector.push(Math.fround(((seed >>> 0) % 2000) / 1000 - 1));
   }
   return vector;
+}
+
+function textOfParts(content: Message['content']): string {
+  return typeof content === 'string' ? content : content.map((part) => (part.type === 'text' ? part.text : '')).join('');
 }

@@ -31,7 +31,8 @@ export async function runReadiness(options: ReadinessOptions = {}): Promise<Chec
   let inputs: ReadinessInputs;
   try {
     const source = await resolveConfig(options.config, options.env);
-    inputs = await loadInputs(source.config, source.source, options.config === undefined ? undefined : resolve(options.config));
+    // The file as written (for the secrets check): --config or $GATEHOUSE_CONFIG; the embedded default has none.
+    inputs = await loadInputs(source.config, source.source, source.demoKey === undefined ? resolve(source.source) : undefined);
   } catch (error) {
     if (error instanceof ConfigError) {
       return [fail('config.valid', 'the config loads', error.message.replace(/\n\s*/g, '; '), 'fix each problem listed (unknown keys, unset environment variables, invalid values)')];
