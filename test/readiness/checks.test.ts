@@ -21,6 +21,7 @@ import { checkSecrets } from '../../proxy/readiness/checks/secrets.js';
 import { checkTools } from '../../proxy/readiness/checks/tools.js';
 import { loadInputs, type ReadinessInputs } from '../../proxy/readiness/inputs.js';
 import { asJunit } from '../../proxy/readiness/report.js';
+import { AUDIT_ATTRIBUTES } from '../../proxy/telemetry/attributes.js';
 import { runReadiness } from '../../proxy/readiness/run.js';
 import { parseConfig } from '../../proxy/config/load.js';
 import type { ConfigInput } from '../../proxy/config/schema.js';
@@ -101,6 +102,9 @@ describe('readiness checks', () => {
     await writeFile(join(dir, 'a-file'), 'x');
     expect((await checkSpool(await inputs((c) => { c.audit = { spoolDir: join(dir, 'a-file', 'spool') }; }))).status).toBe('fail');
     expect(checkSchema().status).toBe('pass');
+    const withoutPrompts = checkSchema(AUDIT_ATTRIBUTES.filter((a) => !a.name.startsWith('gatehouse.prompt.')));
+    expect(withoutPrompts.status).toBe('fail');
+    expect(withoutPrompts.detail).toContain('prompt version: gatehouse.prompt.id');
     expect(checkSigningKey(await inputs()).status).toBe('warn');
     await writeFile(join(dir, 'data', 'audit-signing-key.pem'), 'key', { mode: 0o600 });
     expect(checkSigningKey(await inputs()).status).toBe('pass');
@@ -120,6 +124,10 @@ describe('readiness checks', () => {
     expect(result.status).toBe('fail');
     expect(result.detail).toContain('loose');
     expect(result.detail).not.toContain('bank');
+    const onlyBank = await inputs();
+    const tenants = (onlyBank.data as { data: { tenants: Record<string, unknown> } }).data.tenants;
+    const ready = checkGuardrails({ ...onlyBank, data: { ...onlyBank.data, data: { ...(onlyBank.data as { data: object }).data, tenants: { bank: tenants.bank } } } as never });
+    expect(ready.status).toBe('pass');
   });
 
   it('failover.targets: an alias on one provider fails; two providers pass', async () => {

@@ -80,10 +80,10 @@ const COVERAGE: Record<string, readonly string[]> = {
   'prompt version': [A.promptId, A.promptVersion, A.promptSha256],
 };
 
-export function checkSchema(): CheckResult {
+export function checkSchema(attributes: ReadonlyArray<{ name: string }> = AUDIT_ATTRIBUTES): CheckResult {
   const id = 'audit.schema';
   const title = 'the audit record covers who, client, tool calls, response, policy decision and prompt version';
-  const recorded = new Set<string>(AUDIT_ATTRIBUTES.map((a) => a.name));
+  const recorded = new Set<string>(attributes.map((a) => a.name));
   const missing = Object.entries(COVERAGE).flatMap(([what, names]) => names.filter((n) => !recorded.has(n)).map((n) => `${what}: ${n}`));
   if (missing.length > 0) return fail(id, title, `not recorded: ${missing.join(', ')}`, 'add the attributes to AUDIT_ATTRIBUTES (proxy/telemetry/attributes.ts)');
   return pass(id, title, Object.keys(COVERAGE).join(', '));
