@@ -12,11 +12,11 @@ export interface ConfigSource {
   source: string;
 }
 
-export async function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ConfigSource> {
+export async function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { persist?: boolean } = {}): Promise<ConfigSource> {
   const path = file ?? env.GATEHOUSE_CONFIG;
   if (path) return { config: await loadConfigFile(resolve(path), env), source: resolve(path) };
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data');
-  const embedded = await embeddedDefault(dataDir, env);
+  const embedded = await embeddedDefault(dataDir, env, options);
   return {
     config: parseConfig(embedded.config, 'embedded default', env),
     demoKey: embedded.demoKey,

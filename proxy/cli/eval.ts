@@ -17,6 +17,13 @@ import { storeRun } from '../evals/store.js';
 import { findOpa } from '../policy/opaCli.js';
 import { readPromptDirectory, type PromptDirectory } from '../prompts/registry.js';
 import { resolveConfig } from './configSource.js';
+import { readdir } from 'node:fs/promises';
+
+/** The .rego files next to the dataset (not the whole folder: configs and datasets there are not policy data). */
+async function regoFilesBeside(file: string): Promise<string[]> {
+  const dir = dirname(file);
+  return (await readdir(dir)).filter((n) => n.endsWith('.rego')).sort().map((n) => join(dir, n));
+}
 
 const USAGE = 'usage: gatehouse eval DATASET.jsonl --prompt ID [--version N | --label L] [--baseline N|LABEL] [--repeat N] [--case-threshold 0..1] [--threshold 0..1] [--model ALIAS] [--tenant T] [--config FILE] [--prompts DIR] [--format table|json|junit] [--junit FILE] [--json FILE] [--no-store]';
 
@@ -91,9 +98,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const model = values.model ?? Object.entries(config.models).find(([, m]) => m.kind !== 'embeddings')?.[0];
   if (model === undefined || config.models[model] === undefined) return usage(`--model: not a model alias of the config${model ? ` (${model})` : ''}`);
 
-  const run = { prompt: values.prompt, model, repeat, tenant: values.tenant ?? 'eval', opa: await findOpa(process.cwd()), regoDirs: [resolve(config.policy.dir), dirname(datasetFile)] };
-  const gateOptions = { caseThreshold, threshold: values.threshold === undefined && baseline !== undefined ? 0 : threshold };
+  const run = { prompt: values.prompt, model, repeat, tenant: values.tenant ?? 'eval', opa: await findOpa(process.cwd()), regoDirs: [resolve(config.policy.dir), ...(await regoFilesBeside(datasetFile))] };
+  const gateOptions = { caseThreshold, threshold, thresholdGiven: values.threshold !== undefined };
   let report: EvalReport;
+  const startedAt = Date.now();
   try {
     const candidateResults = await runEval(config, cases, { ...run, version: candidate.version });
     const baselineResults = baseline === undefined ? undefined : await runEval(config, cases, { ...run, version: baseline.version });
@@ -118,7 +126,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (values['no-store'] !== true) {
     const datasetSha = createHash('sha256').update(await readFile(datasetFile)).digest('hex');
     try {
-      const id = await storeRun(join(resolve(config.dataDir), 'audit.duckdb'), report, { file: positionals[0]!, sha256: `sha256:${datasetSha}` });
+      const id = await storeRun(join(resolve(config.dataDir), 'audit.duckdb'), report, { file: positionals[0]!, sha256: `sha256:${datasetSha}` }, startedAt);
       process.stderr.write(`stored as eval run ${id} in ${join(resolve(config.dataDir), 'audit.duckdb')}\n`);
     } catch (error) {
       process.stderr.write(`gatehouse eval: the run was not stored (${(error as Error).message.split('\n')[0]}); run with the collector stopped, or --no-store\n`);

@@ -17,10 +17,12 @@ export interface EmbeddedDefault {
   demoKeyFile: string;
 }
 
-export async function embeddedDefault(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<EmbeddedDefault> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+export async function embeddedDefault(dataDir: string, env: NodeJS.ProcessEnv = process.env, options: { persist?: boolean } = {}): Promise<EmbeddedDefault> {
   const demoKeyFile = join(dataDir, 'demo-key');
-  const demoKey = await readOrCreateKey(demoKeyFile);
+  // `persist: false` (gatehouse readiness): look, never write; an ephemeral demo key stands in when none exists.
+  const persist = options.persist !== false;
+  if (persist) await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const demoKey = persist ? await readOrCreateKey(demoKeyFile) : await readFile(demoKeyFile, 'utf8').then((k) => k.trim() || generateKey(), () => generateKey());
   const openai = Boolean(env.OPENAI_API_KEY);
   const anthropic = Boolean(env.ANTHROPIC_API_KEY);
   const gpt = (model: string) => ({ targets: [{ provider: openai ? 'openai' : 'simulated', model }] });

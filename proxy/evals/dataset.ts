@@ -3,11 +3,15 @@
  * variables and/or messages, and assertions. Read whole and validated; a bad line
  * is named by its number.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import { assertBoundedJson } from '../wire/jsonBounds.js';
 import { z } from 'zod';
 import { describeIssue } from '../config/load.js';
 
 const MAX_CASES = 1_000;
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+const MAX_PROBLEMS = 50;
 
 export const assertionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('contains'), value: z.string().min(1) }),
@@ -38,30 +42,52 @@ export type EvalCase = z.infer<typeof caseSchema>;
 
 export class DatasetError extends Error {}
 
+/** Why an assertion cannot run (a regex or JSON Schema that does not compile), found when the dataset is read. */
+function assertionProblem(assertion: Assertion): string | undefined {
+  try {
+    if (assertion.type === 'regex') new RegExp(assertion.value, 'i');
+    if (assertion.type === 'json-schema') new Ajv({ strict: false }).compile(assertion.value);
+    return undefined;
+  } catch (error) {
+    return `${assertion.type}: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
 export async function readDataset(file: string): Promise<EvalCase[]> {
+  if ((await stat(file)).size > MAX_FILE_BYTES) throw new DatasetError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
   const text = await readFile(file, 'utf8');
   const cases: EvalCase[] = [];
   const problems: string[] = [];
   const ids = new Set<string>();
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '' || line.trimStart().startsWith('//')) return;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length && problems.length < MAX_PROBLEMS; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '' || line.trimStart().startsWith('//')) continue;
+    if (cases.length >= MAX_CASES) {
+      problems.push(`${file}: at most ${MAX_CASES} cases`);
+      break;
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(line);
+      assertBoundedJson(raw, true);
     } catch (error) {
       problems.push(`${file}:${i + 1}: ${(error as Error).message}`);
-      return;
+      continue;
     }
     const parsed = caseSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${file}:${i + 1}: ${describeIssue(issue)}`);
-      return;
+      for (const issue of parsed.error.issues.slice(0, 5)) problems.push(`${file}:${i + 1}: ${describeIssue(issue)}`);
+      continue;
+    }
+    for (const assertion of parsed.data.assert) {
+      const problem = assertionProblem(assertion);
+      if (problem !== undefined) problems.push(`${file}:${i + 1}: ${problem}`);
     }
     if (ids.has(parsed.data.id)) problems.push(`${file}:${i + 1}: case id '${parsed.data.id}' is used twice`);
     ids.add(parsed.data.id);
     cases.push(parsed.data);
-  });
-  if (cases.length > MAX_CASES) problems.push(`${file}: at most ${MAX_CASES} cases`);
+  }
   if (cases.length === 0 && problems.length === 0) problems.push(`${file}: no cases`);
   if (problems.length > 0) throw new DatasetError(problems.join('\n'));
   return cases;

@@ -6,17 +6,22 @@
  *   case does not fail it);
  * - without a baseline, the gate passes when the share of passing cases is at
  *   least `threshold`;
- * - with a baseline, the gate fails only on a significant drop: a case regressed
- *   when it passes on the baseline and fails on the candidate, and the drop is
- *   significant when at least one case regressed AND a one-sided two-proportion
- *   z-test over all runs (candidate vs baseline pass rates) gives z ≥ 1.645
- *   (95%). Cases that fail on both sides are not the candidate's regressions.
+ * - with a baseline, the gate fails only on a significant drop. A case regressed
+ *   when it passes on the baseline and fails on the candidate. The drop is
+ *   significant when a regressed case passed every one of its baseline runs (a
+ *   stable case that now fails: not flakiness), or when at least one case
+ *   regressed and a one-sided two-proportion z-test over all runs (baseline vs
+ *   candidate pass rates, pooled) gives z ≥ 1.645 (95%). Cases that fail on both
+ *   sides are not the candidate's regressions. `threshold`, when given, applies
+ *   as well.
  */
 import type { CaseResult } from './runner.js';
 
 export interface GateOptions {
   caseThreshold: number;
   threshold: number;
+  /** With a baseline, the threshold applies only when it was given. */
+  thresholdGiven?: boolean;
 }
 
 export interface SideSummary {
@@ -71,12 +76,18 @@ export function decide(candidateVersion: number, candidate: readonly CaseResult[
     return { pass, reason: `${c.passedCases}/${c.cases} cases pass (${(rate * 100).toFixed(1)}%, threshold ${(options.threshold * 100).toFixed(1)}%)`, candidate: c, regressed: [], failed };
   }
   const b = side(baselineVersion, baseline, options);
-  const baselinePassing = new Set(baseline.filter((r) => casePasses(r, options)).map((r) => r.id));
-  const regressed = failed.filter((id) => baselinePassing.has(id));
+  const baselineById = new Map(baseline.map((r) => [r.id, r]));
+  const regressed = failed.filter((id) => { const r = baselineById.get(id); return r !== undefined && casePasses(r, options); });
+  const stable = regressed.filter((id) => baselineById.get(id)!.passRate === 1);
   const z = dropZ(c, b);
-  const significant = regressed.length > 0 && z >= Z_95_ONE_SIDED;
+  const significant = stable.length > 0 || (regressed.length > 0 && z >= Z_95_ONE_SIDED);
+  const rate = c.passedCases / Math.max(1, c.cases);
+  const belowThreshold = options.thresholdGiven === true && rate + 1e-9 < options.threshold;
+  const runs = `runs ${c.passedRuns}/${c.runs} vs ${b.passedRuns}/${b.runs} (z = ${z.toFixed(2)})`;
   const reason = significant
-    ? `regressed against version ${baselineVersion}: ${regressed.length} case(s) pass on ${baselineVersion} and fail on ${candidateVersion}; runs ${c.passedRuns}/${c.runs} vs ${b.passedRuns}/${b.runs} (z = ${z.toFixed(2)} ≥ ${Z_95_ONE_SIDED})`
-    : `no significant drop against version ${baselineVersion}: runs ${c.passedRuns}/${c.runs} vs ${b.passedRuns}/${b.runs} (z = ${z.toFixed(2)}), ${regressed.length} regressed case(s)`;
-  return { pass: !significant, reason, candidate: c, baseline: b, regressed, failed, z };
+    ? `regressed against version ${baselineVersion}: ${regressed.length} case(s) pass on ${baselineVersion} and fail on ${candidateVersion}${stable.length > 0 ? ` (${stable.length} of them passed every baseline run)` : ''}; ${runs}`
+    : belowThreshold
+      ? `${c.passedCases}/${c.cases} cases pass (${(rate * 100).toFixed(1)}%, threshold ${(options.threshold * 100).toFixed(1)}%)`
+      : `no significant drop against version ${baselineVersion}: ${runs}, ${regressed.length} regressed case(s), none stable on the baseline`;
+  return { pass: !significant && !belowThreshold, reason, candidate: c, baseline: b, regressed, failed, z };
 }

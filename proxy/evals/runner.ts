@@ -47,7 +47,10 @@ export async function runEval(config: Config, cases: readonly EvalCase[], option
   const evalConfig: Config = {
     ...config,
     dataDir,
-    keys: [...config.keys, { id: 'gatehouse-eval', hash: hashKey(key), tenant: options.tenant, team: 'eval', user: 'gatehouse-eval', allowHeaders: [], roles: [] }],
+    // No user: eval runs are bounded by the eval team's and tenant's limits, not one person's.
+    keys: [...config.keys, { id: 'gatehouse-eval', hash: hashKey(key), tenant: options.tenant, team: 'eval', allowHeaders: [], roles: [] }],
+    // Counters of its own, never the deployment's shared (Redis) ones.
+    limits: { ...config.limits, store: 'memory' },
     audit: { ...config.audit, enabled: false },
     policy: { ...config.policy, watch: false },
     prompts: { ...config.prompts, watch: false },
@@ -89,14 +92,17 @@ export async function runEval(config: Config, cases: readonly EvalCase[], option
         const answer: Answer = {
           text: typeof message.content === 'string' ? message.content : '',
           toolCalls: (message.tool_calls ?? []).map((c: { function: { name: string; arguments: string } }) => ({ name: c.function.name, arguments: safeJson(c.function.arguments) })),
-          refusedCode: status >= 400 ? String(json.error?.code ?? status) : undefined,
+          refusedCode: isRefusal(status, json.error?.code) ? String(json.error?.code ?? status) : undefined,
+          errorCode: status >= 400 && !isRefusal(status, json.error?.code) ? String(json.error?.code ?? status) : undefined,
           status,
           costUsd: prices.costOf([json.model, options.model], { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0, cachedInputTokens: 0, cacheWriteTokens: 0 }).usd,
           latencyMs: ms,
           request: { prompt: options.prompt, version: options.version, variables: evalCase.variables, messages: evalCase.messages },
         };
         const verdicts: Verdict[] = [];
-        for (const assertion of evalCase.assert) verdicts.push(await judge(assertion, answer, tools));
+        // An error (a 5xx, a rate limit) is not an answer: the run fails on it, whatever the assertions say.
+        if (answer.errorCode !== undefined) verdicts.push({ type: 'error', pass: false, reason: `no answer: ${status} ${answer.errorCode}` });
+        else for (const assertion of evalCase.assert) verdicts.push(await judge(assertion, answer, tools));
         runs.push({ verdicts, pass: verdicts.every((v) => v.pass), answer: answer.text, refusedCode: answer.refusedCode });
       }
       results.push({ id: evalCase.id, runs, passRate: runs.filter((r) => r.pass).length / runs.length });
@@ -106,6 +112,11 @@ export async function runEval(config: Config, cases: readonly EvalCase[], option
     await gateway.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A gateway refusal: a 4xx that judges the request (policy, approval, model), not a rate limit or a fault. */
+function isRefusal(status: number, code: unknown): boolean {
+  return status >= 400 && status < 500 && status !== 429 && status !== 408 && code !== 'rate_limited' && code !== 'budget_exceeded';
 }
 
 function safeJson(text: string): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { EVAL_RUNS_DDL } from '../../collector/store/schema.js';
 import { AuditDatabase } from '../../collector/store/auditDatabase.js';
 import type { EvalReport } from './report.js';
 
-export async function storeRun(dbFile: string, report: EvalReport, dataset: { file: string; sha256: string }): Promise<string> {
+export async function storeRun(dbFile: string, report: EvalReport, dataset: { file: string; sha256: string }, startedAt: number): Promise<string> {
   await mkdir(dirname(dbFile), { recursive: true, mode: 0o700 });
   const db = await AuditDatabase.open(dbFile);
   try {
@@ -22,7 +22,7 @@ export async function storeRun(dbFile: string, report: EvalReport, dataset: { fi
     await db.query(
       `INSERT INTO eval_runs VALUES ($1, make_timestamp($2::BIGINT), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
-        runId, Date.now() * 1000, report.prompt, String(report.candidate.version), report.candidate.sha256,
+        runId, startedAt * 1000, report.prompt, String(report.candidate.version), report.candidate.sha256,
         report.baseline ? String(report.baseline.version) : null, report.baseline?.sha256 ?? null,
         dataset.file, dataset.sha256, report.gate.candidate.cases, report.gate.candidate.passedCases, report.options.repeat,
         report.gate.pass, report.gate.reason, JSON.stringify(report),

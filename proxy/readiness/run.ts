@@ -30,12 +30,13 @@ export interface ReadinessOptions {
 export async function runReadiness(options: ReadinessOptions = {}): Promise<CheckResult[]> {
   let inputs: ReadinessInputs;
   try {
-    const source = await resolveConfig(options.config, options.env);
+    // Readiness only looks: the embedded default writes no demo key here.
+    const source = await resolveConfig(options.config, options.env, { persist: false });
     // The file as written (for the secrets check): --config or $GATEHOUSE_CONFIG; the embedded default has none.
     inputs = await loadInputs(source.config, source.source, source.demoKey === undefined ? resolve(source.source) : undefined);
   } catch (error) {
     if (error instanceof ConfigError) {
-      return [fail('config.valid', 'the config loads', error.message.replace(/\n\s*/g, '; '), 'fix each problem listed (unknown keys, unset environment variables, invalid values)')];
+      return [fail('config.valid', 'the config loads', error.message.replace(/:\n\s*/, ': ').replace(/\n\s*/g, '; '), 'fix each problem listed (unknown keys, unset environment variables, invalid values)')];
     }
     throw error;
   }

@@ -123,11 +123,17 @@ describe('eval assertions', () => {
   it('the baseline gate fails only on a significant drop', () => {
     const runs = (passes: boolean[]) => passes.map((pass) => ({ verdicts: [], pass, answer: '', refusedCode: undefined }));
     const result = (id: string, passes: boolean[]) => ({ id, runs: runs(passes), passRate: passes.filter(Boolean).length / passes.length });
-    const options = { caseThreshold: 1, threshold: 0 };
-    // One case slightly worse on 3 runs: not significant.
-    const small = decide(2, [result('a', [true, true, false]), result('b', [true, true, true])], options, 1, [result('a', [true, true, true]), result('b', [true, true, true])]);
+    const options = { caseThreshold: 0.6, threshold: 0 };
+    // A flaky case (2 of 3 on the baseline) one run worse: a regression, but not a significant one.
+    const small = decide(2, [result('a', [true, false, false]), result('b', [true, true, true])], options, 1, [result('a', [true, true, false]), result('b', [true, true, true])]);
     expect(small.regressed).toEqual(['a']);
     expect(small.pass).toBe(true);
+    // A case that passed every baseline run and now fails: significant, even alone and at one run.
+    const stable = decide(2, [result('a', [false]), ...['b', 'c', 'd', 'e'].map((id) => result(id, [true]))], options, 1, ['a', 'b', 'c', 'd', 'e'].map((id) => result(id, [true])));
+    expect(stable.pass).toBe(false);
+    // --threshold, when given, applies with a baseline too.
+    const below = decide(1, [result('a', [true, false, false]), result('b', [true, true, true])], { caseThreshold: 0.6, threshold: 1, thresholdGiven: true }, 1, [result('a', [true, false, false]), result('b', [true, true, true])]);
+    expect(below.pass).toBe(false);
     // Many runs lost: significant.
     const big = decide(2, [result('a', [false, false, false]), result('b', [false, false, false]), result('c', [true, true, true])], options, 1,
       [result('a', [true, true, true]), result('b', [true, true, true]), result('c', [true, true, true])]);

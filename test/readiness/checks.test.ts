@@ -2,7 +2,7 @@
  * `gatehouse readiness`: each check with a deployment that fails it and one that
  * passes it, judged through the real config loader and the real compiled policy.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,7 @@ describe('readiness checks', () => {
     expect(withoutPrompts.status).toBe('fail');
     expect(withoutPrompts.detail).toContain('prompt version: gatehouse.prompt.id');
     expect(checkSigningKey(await inputs()).status).toBe('warn');
+    await mkdir(join(dir, 'data'), { recursive: true });
     await writeFile(join(dir, 'data', 'audit-signing-key.pem'), 'key', { mode: 0o600 });
     expect(checkSigningKey(await inputs()).status).toBe('pass');
   });
@@ -150,6 +151,8 @@ describe('readiness checks', () => {
     const catalog = [
       { name: 'pay.transfer', server: 'pay', tool: 'transfer', annotations: {} },
       { name: 'crm.lookup', server: 'crm', tool: 'lookup', annotations: { readOnlyHint: true } },
+      // A server calling its payout tool read-only does not exempt it.
+      { name: 'pay.send_payout', server: 'pay', tool: 'send_payout', annotations: { readOnlyHint: true } },
     ];
     const open = { ...(await inputs()), tools: catalog };
     const tools = (settings: Record<string, unknown>) => createPolicyFixture({ tenants: { bank: { ...READY_TENANT, tools: ['*'], ...settings } } });
@@ -159,7 +162,8 @@ describe('readiness checks', () => {
       const engineOf = async (fixture: PolicyFixture) => (await loadInputs(parseConfig({ ...base(), policy: { dir: fixture.dir, watch: false } }, '(test)', env), '(test)', undefined)).engine;
       const failing = checkTools({ ...open, engine: await engineOf(loose) });
       expect(failing.status).toBe('fail');
-      expect(failing.detail).toContain('bank: pay.transfer');
+      expect(failing.detail).toContain('desk: pay.transfer');
+      expect(failing.detail).toContain('desk: pay.send_payout');
       expect(checkTools({ ...open, engine: await engineOf(strict) }).status).toBe('pass');
     } finally {
       await loose.cleanup();
@@ -169,9 +173,16 @@ describe('readiness checks', () => {
 
   it('secrets.inline: an inline provider key fails; ${ENV} references pass', async () => {
     expect(checkSecrets(await inputs()).status).toBe('pass');
-    const inline = checkSecrets(await inputs(undefined, { providers: { openai: { type: 'openai', apiKey: 'sk-live-123' } } }));
+    const inline = checkSecrets(await inputs(undefined, {
+      providers: { openai: { type: 'openai', apiKey: 'sk-live-123' }, azure: { type: 'openai', apiKey: 'sk-live-abc${EMPTY}', headers: { 'api-key': 'sk-inline' } } },
+      mcp: { servers: { crm: { url: 'https://crm/mcp', headers: { 'X-CRM-Token': 'tok-inline', authorization: 'Bearer ${CRM_TOKEN}' } } } },
+      limits: { redisUrl: 'redis://:hunter2@redis:6379' },
+    }));
     expect(inline.status).toBe('fail');
-    expect(inline.detail).toContain('providers.openai.apiKey');
+    for (const path of ['providers.openai.apiKey', 'providers.azure.apiKey', 'providers.azure.headers.api-key', 'mcp.servers.crm.headers.X-CRM-Token', 'limits.redisUrl (a password in the URL)']) {
+      expect(inline.detail).toContain(path);
+    }
+    expect(inline.detail).not.toContain('authorization');
   });
 
   it('prices.models: a routed model without a price fails, and so does the simulated provider', async () => {
@@ -215,6 +226,8 @@ describe('readiness checks', () => {
       const junit = await runGatehouse(['readiness', '--format', 'junit'], { env: { GATEHOUSE_DATA_DIR: data } });
       expect(junit.code).toBe(1);
       expect(junit.stdout).toContain('<testcase classname="gatehouse.readiness" name="prices.models"><failure');
+      // Readiness only looks: no demo key, no spool directory.
+      expect(await readdir(data)).toEqual([]);
       const usage = await runGatehouse(['readiness', '--format', 'yaml']);
       expect(usage.code).toBe(2);
     } finally {

@@ -1,11 +1,12 @@
 /** Attribution: every key carries a tenant and a team, and its user is bound or named per request. */
-import { fail, listed, pass, type CheckResult } from '../check.js';
+import { fail, listed, pass, warn, type CheckResult } from '../check.js';
 import type { ReadinessInputs } from '../inputs.js';
 
 const ID = 'attribution.keys';
 const TITLE = 'every key names its tenant and team, and who the user is';
 
 export function checkAttribution(inputs: ReadinessInputs): CheckResult {
+  if (inputs.config.keys.length === 0) return warn(ID, TITLE, 'no keys are configured: nothing to attribute yet', 'add keys (gatehouse keys create)');
   const noTeam = inputs.config.keys.filter((k) => k.team === undefined).map((k) => k.id);
   const noUser = inputs.config.keys.filter((k) => k.user === undefined && !k.allowHeaders.includes('user') && k.agent === undefined).map((k) => k.id);
   const problems = [

@@ -3,10 +3,9 @@
  * with room, a record schema that covers who, the client, tool calls, the
  * response, the policy decision and the prompt version, and a signing key.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { access, stat, statfs } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { A, AUDIT_ATTRIBUTES } from '../../telemetry/attributes.js';
 import { fail, pass, warn, type CheckResult } from '../check.js';
 import type { ReadinessInputs } from '../inputs.js';
@@ -24,10 +23,11 @@ export async function checkCollector(inputs: ReadinessInputs, fetchImpl: typeof 
   const id = 'audit.collector';
   const title = 'the spool has a collector to ship to';
   if (inputs.embeddedCollector) return pass(id, title, 'the collector runs in the gateway process (gatehouse start)');
-  const url = inputs.config.audit.collectorUrl;
-  if (url === undefined) return fail(id, title, 'audit.collectorUrl is not set and the collector is not embedded: records stay in the spool', 'set audit.collectorUrl to your collector, or run gatehouse start');
+  const secretUrl = inputs.config.audit.collectorUrl;
+  const url = secretUrl === undefined ? undefined : shownUrl(secretUrl);
+  if (url === undefined || secretUrl === undefined) return fail(id, title, 'audit.collectorUrl is not set and the collector is not embedded: records stay in the spool', 'set audit.collectorUrl to your collector, or run gatehouse start');
   try {
-    const response = await fetchImpl(`${url.replace(/\/$/, '')}/healthz`, { signal: AbortSignal.timeout(3_000) });
+    const response = await fetchImpl(`${secretUrl.replace(/\/$/, '')}/healthz`, { signal: AbortSignal.timeout(3_000) });
     await response.body?.cancel();
     if (!response.ok) return fail(id, title, `${url}/healthz answered ${response.status}`, 'check the collector (gatehouse collector) and its logs');
     return pass(id, title, `${url} is up`);
@@ -54,12 +54,12 @@ export async function checkSpool(inputs: ReadinessInputs): Promise<CheckResult> 
   const dir = resolve(inputs.config.audit.spoolDir ?? join(inputs.config.dataDir, 'spool'));
   try {
     // A hung mount (or a pseudo filesystem) must not hang the check: it gets 5 s.
+    // Looks, never writes: the spool directory (or the nearest folder that exists, where the gateway would create it) must be writable.
     const fs = await withTimeout((async () => {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const probe = join(dir, `.readiness-${randomUUID()}`);
-      await writeFile(probe, 'x', { mode: 0o600 });
-      await rm(probe);
-      return statfs(dir);
+      const existing = await nearestExisting(dir);
+      if (!(await stat(existing)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: `${existing} is not a directory` });
+      await access(existing, constants.W_OK);
+      return statfs(existing);
     })(), PROBE_TIMEOUT_MS);
     const free = fs.bavail * fs.bsize;
     const needed = Math.min(MIN_FREE_BYTES, inputs.config.audit.maxBytes);
@@ -79,6 +79,25 @@ const COVERAGE: Record<string, readonly string[]> = {
   'policy decision': [A.policyDecision, A.policyCode, A.policyRevision],
   'prompt version': [A.promptId, A.promptVersion, A.promptSha256],
 };
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (await stat(current).then(() => true, () => false)) return current;
+    if (dirname(current) === current) return current;
+  }
+}
+
+/** A URL as it may be shown: without user and password. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(an invalid URL)';
+  }
+}
 
 export function checkSchema(attributes: ReadonlyArray<{ name: string }> = AUDIT_ATTRIBUTES): CheckResult {
   const id = 'audit.schema';

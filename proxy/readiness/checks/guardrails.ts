@@ -12,6 +12,8 @@ interface TenantData {
 }
 
 export function checkGuardrails(inputs: ReadinessInputs): CheckResult {
+  if (!inputs.config.policy.enabled) return fail(ID, TITLE, 'the policy is disabled: no response policy applies to anyone', 'enable the policy (policy.enabled: true)');
+  if (inputs.data === undefined) return fail(ID, TITLE, `the policy data could not be loaded: ${inputs.loadProblems.join('; ')}`, 'fix the policies folder (policy.dir)');
   const tenants = ((inputs.data as { data?: { tenants?: Record<string, TenantData> } } | undefined)?.data?.tenants) ?? {};
   const regulated = Object.entries(tenants).filter(([, t]) => t.regulated === true);
   if (regulated.length === 0) return pass(ID, TITLE, 'no tenant is marked regulated (set regulated: true on those that are)');
