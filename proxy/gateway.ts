@@ -71,8 +71,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const mcpWanted = enforcement.policies !== undefined && (Object.keys(config.mcp.servers).length > 0 || config.agents.dir !== undefined);
   let listeningUrl = '';
   const approvals = mcpWanted ? await (await import('./approvals/create.js')).createApprovals(config, telemetry.tracer, () => listeningUrl) : undefined;
-  await approvals?.start();
-  const prompts = config.prompts.dir === undefined ? undefined : await startPrompts(config.prompts.dir, config.prompts.watch, telemetry.tracer, resolve(config.dataDir));
+  let prompts: PromptRegistry | undefined;
+  try {
+    await approvals?.start();
+    prompts = config.prompts.dir === undefined ? undefined : await startPrompts(config.prompts.dir, config.prompts.watch, telemetry.tracer, resolve(config.dataDir));
+  } catch (error) {
+    // E.g. an invalid prompt registry: let go of what started, so the process can exit.
+    await approvals?.shutdown().catch(() => undefined);
+    await Promise.allSettled([enforcement.shutdown(), telemetry.shutdown(), audit?.shutdown()]);
+    throw error;
+  }
   const deps: PipelineDeps = {
     config,
     routes,
@@ -151,7 +159,9 @@ async function startPrompts(dir: string, watchFiles: boolean, tracer: Telemetry[
   const missed = await memory.movesSince(registry.current);
   if (missed.length > 0) await recordLabelMoves(tracer, registry.dir, missed, registry.current);
   await memory.remember(registry.current);
-  registry.onMove((moves, directory) => void recordLabelMoves(tracer, registry.dir, moves, directory).then(() => memory.remember(directory)));
+  registry.onMove((moves, directory) => void recordLabelMoves(tracer, registry.dir, moves, directory)
+    .then(() => memory.remember(directory))
+    .catch((error: unknown) => log.error('prompt label moves could not be remembered', { error: String(error) })));
   return registry;
 }
 
