@@ -243,6 +243,8 @@ export class McpEndpoint {
       ctx.outcome = 'error';
       ctx.error = error;
       ctx.annotations[A.errorType] = errorType;
+      // Refused before it was a tool call: an `mcp` record, never counted in `report tools`.
+      ctx.annotations[A.recordType] = 'mcp';
       const presented = req.headers['mcp-session-id'];
       if (typeof presented === 'string') ctx.annotations[A.mcpSessionId] = presented.slice(0, 128);
       void finishRequest(ctx, this.deps).catch(() => undefined);

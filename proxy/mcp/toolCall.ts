@@ -91,7 +91,8 @@ export async function callTool(
     return guarded;
   } catch (thrown) {
     if (thrown instanceof McpError) {
-      // The upstream's own JSON-RPC error: passed on as it is, and recorded.
+      // The upstream's own JSON-RPC error: passed on as it is (without the prefix the SDK client adds), and recorded.
+      thrown.message = thrown.message.replace(/^MCP error -?\d+: /, '');
       ctx.annotations[A.errorType] = String(thrown.code);
       ctx.error = new GatehouseError('upstream_error', thrown.message);
       ctx.status = 502;

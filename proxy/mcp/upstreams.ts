@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
 import { upstreamFetch } from './upstreamFetch.js';
 
@@ -117,7 +117,10 @@ export class Upstream {
       if (cursor === undefined || seen.has(cursor) || tools.length >= MAX_TOOLS_PER_SERVER || Date.now() >= deadline) break;
       seen.add(cursor);
     }
-    if (tools.length > MAX_TOOLS_PER_SERVER) log.warn('mcp: server lists too many tools; the rest are not offered', { server: this.name, max: MAX_TOOLS_PER_SERVER });
+    // Cut by the tool count, the page count, the deadline or a repeated cursor: said every time.
+    if (tools.length > MAX_TOOLS_PER_SERVER || cursor !== undefined) {
+      log.warn('mcp: the server\'s tool list was cut; the rest are not offered', { server: this.name, tools: Math.min(tools.length, MAX_TOOLS_PER_SERVER), maxTools: MAX_TOOLS_PER_SERVER, maxPages: MAX_LIST_PAGES });
+    }
     this.tools = tools.slice(0, MAX_TOOLS_PER_SERVER);
     if (this.client === client) this.onChange();
   }
@@ -149,7 +152,12 @@ export class Upstream {
     try {
       return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, { timeout: options.timeoutMs, signal: options.signal })) as CallToolResult;
     } catch (error) {
-      // A JSON-RPC error (from the server, or the SDK's timeout) is an answer.
+      // The SDK's own "Connection closed" (a stdio server that exited mid-call) is a lost connection, not an answer.
+      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed && /connection closed/i.test(error.message)) {
+        this.markDown('connection closed');
+        throw new UpstreamUnavailable(`server '${this.name}' failed (connection closed)`, { cause: error });
+      }
+      // Any other JSON-RPC error (from the server, or the SDK's timeout) is an answer.
       if (error instanceof McpError) throw error;
       const what = describeFailure(error);
       // A lost connection marks the server down; one bad answer on a live connection fails this call only.

@@ -11,7 +11,8 @@ import { assertBoundedJson } from '../wire/jsonBounds.js';
 import { LABEL, MAX_VERSION, PROMPT_ID } from './promptSchema.js';
 
 /** Bytes of the variables header at most. */
-const MAX_VARIABLES_HEADER = 16 * 1024;
+/** Bytes of the variables header at most (all headers together are bounded at 16 KiB by the server: 431). */
+const MAX_VARIABLES_HEADER = 8 * 1024;
 
 function bad(param: string, message: string): GatehouseError {
   return new GatehouseError('invalid_request', `${param}: ${message}`, { param });
