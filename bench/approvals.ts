@@ -11,6 +11,7 @@
  *    digest, the lookup, the merge into the pending approval), against the
  *    SHA-256 of the arguments every tool call already computes.
  */
+import { interleaved as interleavedRounds } from './lib/interleaved.js';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { context, trace } from '@opentelemetry/api';
@@ -27,23 +28,7 @@ const QUICK = process.argv.includes('--quick');
 const ITERATIONS = QUICK ? 20_000 : 100_000;
 const ROUNDS = 7;
 
-async function measure(run: () => Promise<unknown> | unknown, iterations: number): Promise<number> {
-  for (let i = 0; i < Math.min(2_000, iterations); i++) await run();
-  const times: number[] = new Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    await run();
-    times[i] = Number(process.hrtime.bigint() - start) / 1000;
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(0.5 * (times.length - 1))]!;
-}
-
-async function interleaved(runs: Array<() => Promise<unknown> | unknown>): Promise<number[]> {
-  const p50s = runs.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++) for (const [i, run] of runs.entries()) p50s[i]!.push(await measure(run, Math.ceil(ITERATIONS / ROUNDS)));
-  return p50s.map((xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
-}
+const interleaved = (runs: Array<() => unknown>): Promise<number[]> => interleavedRounds(runs, ITERATIONS, ROUNDS);
 
 const policies = join(REPO_DIR, 'policies');
 const wasm = (await readCompiled(policies)).wasm;

@@ -9,6 +9,7 @@
  *
  * The target (issue 14): at most 20 µs p50 added.
  */
+import { interleaved as interleavedRounds } from './lib/interleaved.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,23 +25,7 @@ const QUICK = process.argv.includes('--quick');
 const ITERATIONS = QUICK ? 20_000 : 100_000;
 const ROUNDS = 7;
 
-async function measure(run: () => unknown, iterations: number): Promise<number> {
-  for (let i = 0; i < Math.min(2_000, iterations); i++) run();
-  const times: number[] = new Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    run();
-    times[i] = Number(process.hrtime.bigint() - start) / 1000;
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(0.5 * (times.length - 1))]!;
-}
-
-async function interleaved(runs: Array<() => unknown>): Promise<number[]> {
-  const p50s = runs.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++) for (const [i, run] of runs.entries()) p50s[i]!.push(await measure(run, Math.ceil(ITERATIONS / ROUNDS)));
-  return p50s.map((xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
-}
+const interleaved = (runs: Array<() => unknown>): Promise<number[]> => interleavedRounds(runs, ITERATIONS, ROUNDS);
 
 const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-prompts-'));
 try {

@@ -16,9 +16,8 @@ import { CATALOG_SNAPSHOT_FILE, readCatalogSnapshot } from '../../proxy/mcp/cata
 import { readCompiled } from '../../proxy/policy/compiled.js';
 import { PolicyEngine } from '../../proxy/policy/engine.js';
 import { readPolicyData } from '../../proxy/policy/policyData.js';
-import type { AuditDatabase } from '../store/auditDatabase.js';
 import { parse, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
-import { storeLocation, type CommandIO } from './commandIO.js';
+import { readStore, storeLocation, type CommandIO } from './commandIO.js';
 import { formatTable } from './table.js';
 
 const FAR_FUTURE = new Date('9999-01-01T00:00:00Z');
@@ -69,15 +68,6 @@ async function reachableTools(values: RegistrySource, agents: readonly Agent[]):
   })]));
 }
 
-async function withStore<T>(io: CommandIO, values: { db?: string; 'data-dir'?: string }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
-  const store = await io.store(storeLocation(values), 'read');
-  try {
-    return await work(store.db);
-  } finally {
-    await store.close();
-  }
-}
-
 function period(values: { from?: string; to?: string }): { from: Date; to: Date } {
   return { from: parseTime(values.from, '--from', new Date(0)), to: parseTime(values.to, '--to', FAR_FUTURE) };
 }
@@ -87,7 +77,7 @@ const LISTED = ['agent_id', 'tenant', 'status', 'owner_team', 'owner_contact', '
 export async function agentsListCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values } = parse(argv, { ...STORE_OPTIONS, ...REGISTRY_OPTIONS, ...PERIOD_OPTIONS });
   const agents = await registryAgents(values);
-  const rows = await withStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
+  const rows = await readStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
   io.out(formatTable(LISTED, rows.map((r) => LISTED.map((c) => { const v = r[c]; return Array.isArray(v) ? v.join(' ') : v; }))));
   io.out(`${rows.length} agent(s)`);
   return 0;
@@ -95,7 +85,7 @@ export async function agentsListCommand(argv: string[], io: CommandIO): Promise<
 
 export async function agentsUnregisteredCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values } = parse(argv, { ...STORE_OPTIONS, ...PERIOD_OPTIONS });
-  const rows = await withStore(io, values, (db) => unregisteredAgents(db, period(values)));
+  const rows = await readStore(io, values, (db) => unregisteredAgents(db, period(values)));
   const headers = ['tenant', 'agent', 'calls', 'first_seen', 'last_seen', 'keys'] as const;
   io.out(formatTable(headers, rows.map((r) => headers.map((h) => r[h]))));
   io.out(`${rows.length} unregistered agent(s)`);
@@ -120,7 +110,7 @@ export async function agentsExportCommand(argv: string[], io: CommandIO): Promis
   if (values.out === undefined) throw new UsageError('--out FILE is required');
   const out = resolve(values.out);
   const agents = await registryAgents(values);
-  const rows = await withStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
+  const rows = await readStore(io, values, async (db) => agentInventory(db, agents, period(values), await reachableTools(values, agents)));
   if (format === 'json') {
     await writeFile(out, `${JSON.stringify(rows, null, 2)}\n`, { mode: 0o600 });
   } else {

@@ -84,3 +84,13 @@ export function shellIO(): CommandIO {
 export function isLockError(error: unknown): boolean {
   return error instanceof Error && /lock/i.test(error.message) && /conflicting|could not set lock/i.test(error.message);
 }
+
+/** Runs `work` on the store opened read-only, and closes it. */
+export async function readStore<T>(io: CommandIO, values: { db?: string | undefined; 'data-dir'?: string | undefined }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
+  const store = await io.store(storeLocation(values), 'read');
+  try {
+    return await work(store.db);
+  } finally {
+    await store.close();
+  }
+}

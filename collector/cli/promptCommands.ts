@@ -2,20 +2,10 @@
  * `gatehouse prompts history <id>` and `gatehouse prompts impact <id> [--version N] [--requests]`
  * (docs/prompts.md): read from the audit store, like the other reports.
  */
-import type { AuditDatabase } from '../store/auditDatabase.js';
 import { promptHistory, promptImpact, promptRequests, type VersionStats } from '../prompts/impact.js';
 import { parse, parseCount, STORE_OPTIONS, UsageError } from './arguments.js';
-import { storeLocation, type CommandIO } from './commandIO.js';
+import { readStore, type CommandIO } from './commandIO.js';
 import { formatTable, type Cell } from './table.js';
-
-async function readStore<T>(io: CommandIO, values: { db?: string; 'data-dir'?: string }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
-  const store = await io.store(storeLocation(values), 'read');
-  try {
-    return await work(store.db);
-  } finally {
-    await store.close();
-  }
-}
 
 function promptId(positionals: string[], usage: string): string {
   const id = positionals[0];

@@ -2,9 +2,9 @@
 import { costReport, COST_GROUPINGS } from '../reports/costReport.js';
 import { searchRequests, showRequest } from '../reports/requestSearch.js';
 import { toolReport } from '../reports/toolReport.js';
-import type { AuditDatabase, Row } from '../store/auditDatabase.js';
+import type { Row } from '../store/auditDatabase.js';
 import { parse, parseCount, parseTime, STORE_OPTIONS, UsageError } from './arguments.js';
-import { storeLocation, type CommandIO } from './commandIO.js';
+import { readStore, type CommandIO } from './commandIO.js';
 import { formatUnitsShort, parseDecimal } from '../../proxy/cost/money.js';
 import { decimalCell, formatTable, printable, type Cell } from './table.js';
 
@@ -14,15 +14,6 @@ function cell(v: unknown): Cell {
   return v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date
     ? v
     : JSON.stringify(v);
-}
-
-async function readStore<T>(io: CommandIO, values: { db?: string; 'data-dir'?: string }, work: (db: AuditDatabase) => Promise<T>): Promise<T> {
-  const store = await io.store(storeLocation(values), 'read');
-  try {
-    return await work(store.db);
-  } finally {
-    await store.close();
-  }
 }
 
 export async function reportCostsCommand(argv: string[], io: CommandIO): Promise<number> {

@@ -11,6 +11,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../limits/luaScript.js';
+import { closeShared, connectShared, sharedRedis } from '../limits/sharedRedis.js';
 import type { RunBudget } from './agentSchema.js';
 
 export interface StatusOverride {
@@ -167,18 +168,12 @@ export class RedisAgentState implements AgentState {
 
   constructor(private readonly client: Redis, private readonly prefix: string, private readonly onError: (error: unknown) => void) {}
 
-  async start(): Promise<void> {
-    if (this.client.status !== 'wait') return;
-    try {
-      await this.client.connect();
-    } catch (error) {
-      this.onError(error);
-    }
+  start(): Promise<void> {
+    return connectShared(this.client, this.onError);
   }
 
-  async shutdown(): Promise<void> {
-    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+  shutdown(): Promise<void> {
+    return closeShared(this.client);
   }
 
   async status(key: string): Promise<StatusOverride | undefined> {
@@ -219,8 +214,5 @@ export class RedisAgentState implements AgentState {
 /** The agent state for the configured limit store; the memory one keeps its overrides in `statusFile`. */
 export async function createAgentState(limits: { store: 'memory' | 'redis'; redisUrl: string; keyPrefix: string }, statusFile: string, onError: (error: unknown) => void): Promise<AgentState> {
   if (limits.store === 'memory') return new MemoryAgentState(statusFile);
-  const { Redis } = await import('ioredis');
-  const client = new Redis(limits.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, retryStrategy: (attempt) => Math.min(attempt * 100, 2000) });
-  client.on('error', onError);
-  return new RedisAgentState(client, limits.keyPrefix, onError);
+  return new RedisAgentState(await sharedRedis(limits.redisUrl, 500, onError), limits.keyPrefix, onError);
 }

@@ -6,11 +6,11 @@
  * `reload()` (SIGHUP).
  */
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describeIssue } from '../config/load.js';
+import { watchFolder, type FolderWatch } from '../folderWatch.js';
 import { agentSchema, type Agent } from './agentSchema.js';
 
 export class RegistryError extends Error {
@@ -88,8 +88,7 @@ export interface RegistryOptions {
 /** The registry answering now, reloaded on change. */
 export class AgentRegistry {
   private directory: AgentDirectory | undefined;
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: FolderWatch | undefined;
   private readonly listeners: Array<(directory: AgentDirectory) => void> = [];
   readonly dir: string;
 
@@ -132,18 +131,9 @@ export class AgentRegistry {
   shutdown(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 
   private watchFiles(): void {
-    this.watcher = watch(this.dir, { recursive: true }, () => {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.reload();
-      }, this.options.debounceMs ?? 100);
-      this.timer.unref();
-    });
-    this.watcher.unref();
+    this.watcher = watchFolder(this.dir, this.options.debounceMs ?? 100, () => void this.reload());
   }
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/schema.js';
 import { log } from '../log.js';
+import { sharedRedis } from '../limits/sharedRedis.js';
 import { APPROVALS_PATH } from './paths.js';
 import { ApprovalService } from './service.js';
 import { MemoryApprovalStore, type ApprovalStore } from './store.js';
@@ -17,9 +18,7 @@ export async function createApprovals(config: Config, tracer: Tracer, gatewayUrl
 
 async function createStore(config: Config): Promise<ApprovalStore> {
   if (config.limits.store === 'memory') return new MemoryApprovalStore(resolve(join(config.dataDir, 'approvals.json')));
-  const [{ Redis }, { RedisApprovalStore }] = await Promise.all([import('ioredis'), import('./redisStore.js')]);
-  const client = new Redis(config.limits.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000, retryStrategy: (attempt) => Math.min(attempt * 100, 2000) });
+  const { RedisApprovalStore } = await import('./redisStore.js');
   const onError = (error: unknown) => log.warn('approvals: Redis error', { error: String((error as Error).message ?? error) });
-  client.on('error', onError);
-  return new RedisApprovalStore(client, config.limits.keyPrefix, onError);
+  return new RedisApprovalStore(await sharedRedis(config.limits.redisUrl, 1_000, onError), config.limits.keyPrefix, onError);
 }

@@ -15,6 +15,7 @@
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../limits/luaScript.js';
+import { closeShared, connectShared } from '../limits/sharedRedis.js';
 import { effectiveStatus, type Approval, type ApprovalStatus } from './approval.js';
 import { KEEP_ENDED_MS, type ApprovalStore } from './store.js';
 import type { Step } from './transitions.js';
@@ -56,18 +57,12 @@ export class RedisApprovalStore implements ApprovalStore {
 
   constructor(private readonly client: Redis, private readonly prefix: string, private readonly onError: (error: unknown) => void) {}
 
-  async start(): Promise<void> {
-    if (this.client.status !== 'wait') return;
-    try {
-      await this.client.connect();
-    } catch (error) {
-      this.onError(error);
-    }
+  start(): Promise<void> {
+    return connectShared(this.client, this.onError);
   }
 
-  async shutdown(): Promise<void> {
-    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+  shutdown(): Promise<void> {
+    return closeShared(this.client);
   }
 
   private key(id: string): string {

@@ -14,6 +14,15 @@ import type { PipelineDeps } from './deps.js';
  * before the body is decoded, so an unknown key or agent never costs a parse.
  */
 export async function identify(ctx: RequestContext, deps: PipelineDeps): Promise<ReturnType<KeyRing['identify']>> {
+  // The prompt pinned before the agent is admitted: an agent's refusal still records the prompt it named.
+  return admitCaller(ctx, deps, () => pinPrompt(ctx));
+}
+
+/**
+ * The caller of any request (model calls and MCP alike): refused while the audit
+ * spool cannot record, authenticated, tagged, and admitted as its agent.
+ */
+export async function admitCaller(ctx: RequestContext, deps: PipelineDeps, beforeAgent?: () => void): Promise<ReturnType<KeyRing['identify']>> {
   if (deps.audit && !deps.audit.accepting()) {
     throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records; requests are refused until it can (audit: required)');
   }
@@ -22,7 +31,7 @@ export async function identify(ctx: RequestContext, deps: PipelineDeps): Promise
   ctx.principal = identity.principal;
   ctx.claimedUser = KeyRing.claimedUser(ctx.headers);
   KeyRing.applyOverrides(identity, ctx.headers);
-  pinPrompt(ctx);
+  beforeAgent?.();
   await admitAgent(ctx, deps, identity.key);
   return identity;
 }

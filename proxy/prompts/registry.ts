@@ -5,9 +5,9 @@
  * previous registry answering. Reloads on file changes (debounced) and on
  * `reload()` (SIGHUP); listeners hear every label move.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { watchFolder, type FolderWatch } from '../folderWatch.js';
 import { checkPrompts, type CheckedPrompts } from './check.js';
 import { compileVersion, type CompiledVersion } from './render.js';
 
@@ -98,8 +98,7 @@ export interface PromptRegistryOptions {
 
 export class PromptRegistry {
   private directory: PromptDirectory | undefined;
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private watcher: FolderWatch | undefined;
   private poller: NodeJS.Timeout | undefined;
   private stamp = '';
   private reloading: Promise<unknown> = Promise.resolve();
@@ -179,26 +178,11 @@ export class PromptRegistry {
   shutdown(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.poller !== undefined) clearInterval(this.poller);
   }
 
   private watchFiles(): void {
-    try {
-      this.watcher = watch(this.dir, { recursive: true }, () => this.changed());
-      this.watcher.on('error', () => this.watcher?.close());
-      this.watcher.unref();
-    } catch {
-      // The folder is gone for now: the poll re-arms the watcher when it is back.
-    }
-  }
-
-  private changed(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.reload();
-    }, this.options.debounceMs ?? 100);
-    this.timer.unref();
+    // A folder that is gone for now: the poll arms the watcher again when it is back.
+    this.watcher = watchFolder(this.dir, this.options.debounceMs ?? 100, () => void this.reload());
   }
 }
