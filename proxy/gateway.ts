@@ -6,6 +6,7 @@
  */
 import { log } from './log.js';
 import type { PromptRegistry } from './prompts/registry.js';
+import type { ApprovalService } from './approvals/service.js';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
@@ -47,6 +48,8 @@ export interface Gateway {
   readonly enforcement: EnforcementParts;
   /** The prompt registry, when `prompts.dir` is set. */
   readonly prompts: PromptRegistry | undefined;
+  /** Held tool calls, when the MCP endpoint is served; with the audit gate their decisions are recorded through. */
+  readonly approvals: { service: ApprovalService; audit: AuditGate | undefined } | undefined;
   stop(): Promise<void>;
 }
 
@@ -133,6 +136,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     audit,
     enforcement,
     prompts,
+    approvals: approvals ? { service: approvals, audit: deps.audit } : undefined,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;

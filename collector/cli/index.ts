@@ -12,6 +12,7 @@ import { ADMIN_FILE, ADMIN_PATH, startCollector as startCollectorProcess, type C
 import { STORE_OPTIONS, UsageError } from './arguments.js';
 import { auditExportCommand, auditPublicKeyCommand, auditRetentionCommand, auditVerifyCommand } from './auditCommands.js';
 import { collectorCommand } from './collectorCommand.js';
+import { consoleKeysCommand } from './consoleKeysCommand.js';
 import { ingestKeysCommand } from './ingestKeysCommand.js';
 import { isLockError, shellIO, storeLocation, type CommandIO, type StoreHandle } from './commandIO.js';
 import { auditSearchCommand, auditShowCommand, reportCostsCommand, reportToolsCommand } from './reportCommands.js';
@@ -122,6 +123,7 @@ function shellCommand(name: string, command: Command): (argv: string[]) => Promi
 export const collectorCommands: Record<string, (argv: string[]) => Promise<number>> = {
   collector: (argv) => execute((a, io) => collectorCommand(a, io, runInCollector), argv, shellIO()),
   'ingest-keys': (argv) => execute(ingestKeysCommand, argv, shellIO()),
+  'console-keys': (argv) => execute(consoleKeysCommand, argv, shellIO()),
   ...Object.fromEntries(Object.entries(STORE_COMMANDS).map(([name, command]) => [name, shellCommand(name, command)])),
 };
 

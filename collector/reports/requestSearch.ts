@@ -18,6 +18,10 @@ const C = {
 export interface SearchQuery {
   user?: string; agent?: string; tenant?: string; team?: string; promptVersion?: string; outcome?: string; tool?: string;
   from?: Date; to?: Date; limit?: number;
+  /** Paging, newest first: only records with a lower seq (the console's "older" link). */
+  beforeSeq?: number;
+  /** Newest first (by seq, the order the collector received them) instead of oldest first by start time. */
+  newestFirst?: boolean;
 }
 
 export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise<Row[]> {
@@ -36,12 +40,13 @@ export async function searchRequests(db: AuditDatabase, q: SearchQuery): Promise
   if (q.tool !== undefined) add(`${C.tool} = ?`, q.tool);
   if (q.from !== undefined) add(`start_time >= make_timestamp(?::BIGINT)`, q.from.getTime() * 1000);
   if (q.to !== undefined) add(`start_time < make_timestamp(?::BIGINT)`, q.to.getTime() * 1000);
+  if (q.beforeSeq !== undefined) add(`seq < ?::BIGINT`, Math.trunc(q.beforeSeq));
   return db.query(
-    `SELECT start_time, ${C.requestId} AS request_id, ${C.user} AS user_id, ${C.agent} AS agent_id, ${C.model} AS model, ${C.tool} AS tool,
+    `SELECT start_time, ${C.requestId} AS request_id, ${C.tenant} AS tenant_id, ${C.user} AS user_id, ${C.agent} AS agent_id, ${C.model} AS model, ${C.tool} AS tool,
             ${C.outcome} AS outcome, ${C.status} AS status, ${C.input} AS input_tokens, ${C.output} AS output_tokens,
             ${C.cost} AS cost_usd, seq
        FROM audit_records WHERE ${where.join(' AND ')}
-      ORDER BY start_time, seq LIMIT ${Math.max(1, Math.trunc(q.limit ?? 1000))}`,
+      ORDER BY ${q.newestFirst ? 'seq DESC' : 'start_time, seq'} LIMIT ${Math.max(1, Math.trunc(q.limit ?? 1000))}`,
     params,
   );
 }
@@ -51,6 +56,16 @@ export interface RequestDetail { record: Row; toolCalls: Row[]; signedBy: Row | 
 /** Every record with `request_id` (normally one), its tool calls and the first checkpoint at or after it. */
 export async function showRequest(db: AuditDatabase, requestId: string): Promise<RequestDetail[]> {
   const records = await db.query(`SELECT * FROM audit_records WHERE ${C.requestId} = $1 ORDER BY seq`, [requestId]);
+  return detailsOf(db, records);
+}
+
+/** The record at `seq` (a range read on the chain's order), with the same detail as showRequest; none if absent. */
+export async function showRecord(db: AuditDatabase, seq: number): Promise<RequestDetail | undefined> {
+  const records = await db.query('SELECT * FROM audit_records WHERE seq = $1::BIGINT', [Math.trunc(seq)]);
+  return (await detailsOf(db, records))[0];
+}
+
+async function detailsOf(db: AuditDatabase, records: Row[]): Promise<RequestDetail[]> {
   const out: RequestDetail[] = [];
   for (const record of records) {
     const toolCalls = await db.query('SELECT position, call_id, name, arguments FROM tool_calls WHERE seq = $1 ORDER BY position', [Number(record.seq)]);

@@ -15,6 +15,7 @@ import { GatehouseError } from '../errors.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { readJsonBody } from '../requestBody.js';
 import { openaiWire } from '../wire/openai/index.js';
+import { decideRecorded } from './decideRecorded.js';
 import { approversOf, effectiveStatus, type Approval, type ApprovalStatus } from './approval.js';
 import { APPROVALS_PATH } from './paths.js';
 import type { ApprovalService } from './service.js';
@@ -51,12 +52,7 @@ export async function handleApprovals(req: IncomingMessage, res: ServerResponse,
     const body = await readJsonBody(req, 64 * 1024, deps.config.server.bodyTimeoutMs) as { reason?: unknown } | null;
     const reason = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.reason : undefined;
     if (typeof reason !== 'string') throw new GatehouseError('invalid_request', 'reason: expected a string saying why', { param: 'reason' });
-    // An approval that cannot be recorded is not given.
-    if (deps.audit && !deps.audit.accepting()) throw new GatehouseError('audit_unavailable', 'the audit spool cannot take records, and a decision must be recorded');
-    // The decision's record is durable before the decision applies (audit first).
-    const decided = await approvals.decide(id, { user: principal.user, keyId: principal.keyId, tenant: principal.tenant }, action, reason, async () => {
-      await deps.audit?.durable();
-    });
+    const decided = await decideRecorded(approvals, deps.audit, id, { user: principal.user, keyId: principal.keyId, tenant: principal.tenant }, action, reason);
     send(res, 200, view(decided, approvals));
   } catch (error) {
     const failure = error instanceof GatehouseError ? error : new GatehouseError('internal_error', 'internal error', { cause: error });

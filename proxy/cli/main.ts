@@ -66,6 +66,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   readiness: { run: readiness, help: 'check a deployment is ready to hand over: limits, attribution, audit, prompts, failover, agents, tools, secrets, prices' },
   keys: { run: keys, help: 'create a virtual key, or hash one for the config' },
   'ingest-keys': { run: collector('ingest-keys'), help: 'create, list or revoke the keys gateway instances use to write the audit trail' },
+  'console-keys': { run: collector('console-keys'), help: 'create, list or revoke the keys people use to open the web console (roles viewer, auditor, approver, admin)' },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { startGateway, type Gateway } from '../gateway.js';
 import { generateIngestKey } from '../identity/keyHash.js';
 import { log } from '../log.js';
 import { resolveConfig, type ConfigSource } from './configSource.js';
+import { startWebConsole, type RunningConsole } from './webConsole.js';
 import { checkWorkers, isWorker, leaveCluster, reportListening, superviseWorkers, workerConfig, workerCount } from './workers.js';
 
 export function startCommand(argv: string[]): Promise<number> {
@@ -93,9 +94,10 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
     process.stderr.write(`gatehouse: cannot listen on ${address ?? ''}:${taken ?? ''}: ${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}; choose another with --port or server.port\n`);
     return 1;
   }
+  const web = collector && !worker ? await startWebConsole(config, collector, gateway) : undefined;
   if (worker) reportListening(gateway.url);
-  else announce(gateway, resolved, collector);
-  await untilSignalled(gateway, collector);
+  else announce(gateway, resolved, collector, web);
+  await untilSignalled(gateway, collector, web);
   if (worker) leaveCluster();
   return 0;
 }
@@ -130,11 +132,12 @@ async function embeddedCollector(config: Config, ingestKeys: Array<{ id: string;
   }
 }
 
-function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCollector | undefined): void {
+function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCollector | undefined, web: RunningConsole | undefined): void {
   const models = gateway.routes.aliases();
   log.info('gatehouse started', { url: gateway.url, config: resolved.source, models, collector: collector?.url, otlp: gateway.telemetry.otlpEnabled });
   const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
   if (collector) lines.push(`  collector:  ${collector.tracesUrl} (audit trail in ${resolved.config.dataDir})`);
+  if (web) lines.push(`  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}`);
   if (resolved.demoKey) {
     lines.push(
       `  demo key:   ${resolved.demoKey}  (also in ${resolved.demoKeyFile})`,
@@ -149,7 +152,7 @@ function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCo
 }
 
 /** SIGTERM/SIGINT stop gracefully (proxy first, then the collector); SIGHUP reloads the prompt registry, the agent registry and the policies. */
-function untilSignalled(gateway: Gateway, collector: RunningCollector | undefined): Promise<void> {
+function untilSignalled(gateway: Gateway, collector: RunningCollector | undefined, web: RunningConsole | undefined): Promise<void> {
   const reload = () => {
     const policies = gateway.enforcement.policies;
     // The registries first: a changed agent registry reloads the policies itself; the policies are reloaded in any case.
@@ -165,8 +168,8 @@ function untilSignalled(gateway: Gateway, collector: RunningCollector | undefine
     const stop = (signal: string) => {
       log.info('stopping', { signal });
       process.off('SIGHUP', reload);
-      gateway
-        .stop()
+      Promise.resolve(web?.stop())
+        .then(() => gateway.stop())
         .then(() => collector?.stop())
         .then(resolve, (error: unknown) => {
           log.error('stop failed', { error });

@@ -348,6 +348,21 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  console: z
+    .strictObject({
+      /** The web console (docs/console.md), served next to the embedded collector by `gatehouse start`. */
+      enabled: z.boolean().default(true),
+      host: z.string().default('127.0.0.1'),
+      /** If it is taken, the console falls back to a free port (the banner says which). */
+      port: nonNegativeInt.max(65535).default(4319),
+      /** Jaeger's UI, for "open the trace" links on record pages. Default: the JAEGER_UI_URL variable. */
+      jaegerUiUrl: z.url().optional(),
+      /** Mark the session cookie Secure: set it when people reach the console through HTTPS. */
+      secureCookies: z.boolean().default(false),
+      /** Verify the whole audit chain in the background at start (the integrity page's first status). */
+      verifyOnStart: z.boolean().default(true),
+    })
+    .prefault({}),
   telemetry: z
     .strictObject({
       serviceName: z.string().default('gatehouse'),

@@ -17,3 +17,8 @@ export function generateKey(): string {
 export function generateIngestKey(): string {
   return `ghi_${randomBytes(32).toString('base64url')}`;
 }
+
+/** A new console key (a person's login to the web console): `ghc_` and 32 random bytes in base64url. */
+export function generateConsoleKey(): string {
+  return `ghc_${randomBytes(32).toString('base64url')}`;
+}

@@ -1,0 +1,67 @@
+/**
+ * The cost page's data: spend over time by one dimension, from the hourly
+ * rollups only (never the raw records), in one query. The range picks the
+ * bucket (hours up to two days, days up to 90 days, weeks up to a year, months
+ * beyond), so a chart never has more than ~100 points whatever the range. The
+ * `top` keys by cost get their own series; the rest add up to `(other)`.
+ * Totals per key come from the same query (rows with `bucket` NULL).
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { AuditDatabase } from '../../store/auditDatabase.js';
+import type { RollupDimension } from '../../store/schema.js';
+
+export type Bucket = 'hour' | 'day' | 'week' | 'month';
+
+export interface CostSeriesQuery { by: RollupDimension; from: Date; to: Date; tenant?: string; top: number }
+
+export interface CostPoint { bucket: Date; key: string; cost_usd: string; requests: number }
+export interface CostTotal { key: string; cost_usd: string; requests: number; input_tokens: number; output_tokens: number; errors: number; policy_denials: number }
+export interface CostSeries { bucket: Bucket; points: CostPoint[]; totals: CostTotal[] }
+
+const HOUR = 3_600_000;
+
+export function bucketFor(from: Date, to: Date): Bucket {
+  const hours = (to.getTime() - from.getTime()) / HOUR;
+  if (hours <= 48) return 'hour';
+  if (hours <= 90 * 24) return 'day';
+  if (hours <= 366 * 24) return 'week';
+  return 'month';
+}
+
+export async function costSeries(db: AuditDatabase, q: CostSeriesQuery): Promise<CostSeries> {
+  const bucket = bucketFor(q.from, q.to);
+  const params: DuckDBValue[] = [q.from.getTime() * 1000, q.to.getTime() * 1000, q.top];
+  if (q.tenant !== undefined) params.push(q.tenant);
+  // q.by is one of ROLLUP_DIMENSIONS (checked by the caller), never user text.
+  const rows = await db.query(
+    `WITH r AS (
+       SELECT date_trunc('${bucket}', hour) AS bucket, ${q.by} AS key, sum(cost_usd) AS cost_usd, sum(requests) AS requests,
+              sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(errors) AS errors, sum(policy_denials) AS policy_denials
+         FROM cost_rollups
+        WHERE hour >= make_timestamp($1::BIGINT) AND hour < make_timestamp($2::BIGINT) ${q.tenant === undefined ? '' : 'AND tenant_id = $4'}
+        GROUP BY ALL),
+     totals AS (
+       SELECT key, sum(cost_usd) AS cost_usd, sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+              sum(errors) AS errors, sum(policy_denials) AS policy_denials, row_number() OVER (ORDER BY sum(cost_usd) DESC, key) AS rank
+         FROM r GROUP BY key)
+     SELECT NULL::TIMESTAMP AS bucket, key, cost_usd::VARCHAR AS cost_usd, requests, input_tokens, output_tokens, errors, policy_denials, rank FROM totals
+     UNION ALL
+     SELECT r.bucket, CASE WHEN t.rank <= $3 THEN r.key ELSE '(other)' END, sum(r.cost_usd)::VARCHAR, sum(r.requests), NULL, NULL, NULL, NULL, NULL
+       FROM r JOIN totals t USING (key) GROUP BY ALL
+     ORDER BY bucket NULLS FIRST, rank, key`,
+    params,
+  );
+  const points: CostPoint[] = [];
+  const totals: CostTotal[] = [];
+  for (const row of rows) {
+    if (row.bucket === null) {
+      totals.push({
+        key: String(row.key), cost_usd: String(row.cost_usd), requests: Number(row.requests), input_tokens: Number(row.input_tokens),
+        output_tokens: Number(row.output_tokens), errors: Number(row.errors), policy_denials: Number(row.policy_denials),
+      });
+    } else {
+      points.push({ bucket: row.bucket as Date, key: String(row.key), cost_usd: String(row.cost_usd), requests: Number(row.requests) });
+    }
+  }
+  return { bucket, points, totals };
+}
