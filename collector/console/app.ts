@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { approversOf, effectiveStatus, type ApprovalStatus } from '../../proxy/approvals/approval.js';
 import { formatUnits, parseDecimal } from '../../proxy/cost/money.js';
@@ -93,7 +94,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     if (!throttle.allowed(address)) return c.html(loginPage('Too many failed logins from this address; wait a few minutes.'), 429);
     const form = await c.req.parseBody();
     const key = typeof form.key === 'string' ? form.key.trim() : '';
-    const entry = key.length <= 200 ? deps.keys.authenticate(key) : undefined;
+    const entry = key.length <= 200 ? await deps.keys.authenticate(key) : undefined;
     if (entry === undefined) {
       throttle.failed(address);
       log.warn('console: login refused', { address });
@@ -109,7 +110,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   app.use('*', async (c, next) => {
     const bearer = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const api = c.req.path.startsWith('/api/');
-    const entry = api && bearer !== undefined ? deps.keys.authenticate(bearer) : undefined;
+    const entry = api && bearer !== undefined && bearer.length <= 200 ? await deps.keys.authenticate(bearer) : undefined;
     const session = entry
       ? { id: '', keyId: entry.id, role: entry.role, tenant: entry.tenant, user: entry.user, csrf: '', createdAt: Date.now(), seenAt: Date.now() }
       : deps.sessions.find(getCookie(c, SESSION_COOKIE));
@@ -330,6 +331,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
 
   app.notFound((c) => c.text('not found', 404));
   app.onError((error, c) => {
+    // E.g. hono/csrf's 403 for a POST from another origin.
+    if (error instanceof HTTPException) return error.getResponse();
     log.error('console: request failed', { path: c.req.path, error: String(error) });
     return c.text('internal error', 500);
   });

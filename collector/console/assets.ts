@@ -9,13 +9,13 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** Builds the cost chart from the page's JSON: one stacked bar series per key. */
+/** Builds the cost chart from the page's JSON: one stacked bar series per key, a bar slot for every bucket of the range. */
 const CONSOLE_JS = `(() => {
   const data = document.getElementById('cost-data');
   const canvas = document.getElementById('cost-chart');
   if (!data || !canvas || !window.Chart) return;
-  const { points } = JSON.parse(data.textContent);
-  const labels = [...new Set(points.map((p) => p.t))].sort();
+  const { bucket, buckets, points } = JSON.parse(data.textContent);
+  const labels = buckets;
   const keys = [...new Set(points.map((p) => p.k))];
   const datasets = keys.map((k) => {
     const byTime = new Map(points.filter((p) => p.k === k).map((p) => [p.t, p.usd]));
@@ -23,7 +23,7 @@ const CONSOLE_JS = `(() => {
   });
   new window.Chart(canvas, {
     type: 'bar',
-    data: { labels: labels.map((t) => t.replace('T', ' ').replace(':00.000Z', 'Z')), datasets },
+    data: { labels: labels.map((t) => (bucket === 'hour' ? t.slice(5, 16).replace('T', ' ') : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10))), datasets },
     options: { animation: false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'USD' } } } },
   });
 })();

@@ -89,6 +89,7 @@ export class ConsoleKeys {
   private byHash = new Map<string, ConsoleKeyEntry>();
   private byId = new Map<string, ConsoleKeyEntry>();
   private version = -1;
+  private checkedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(readonly file: string) {}
@@ -107,9 +108,19 @@ export class ConsoleKeys {
     return this.byId.size;
   }
 
-  /** The key's entry, looked up by digest (timing reveals at most a prefix of a hash). */
-  authenticate(secret: string): ConsoleKeyEntry | undefined {
-    return secret === '' ? undefined : this.byHash.get(hashKey(secret));
+  /**
+   * The key's entry, looked up by digest (timing reveals at most a prefix of a
+   * hash). An unknown key re-reads a changed file first (at most once a
+   * second), so a key made a moment ago works at once.
+   */
+  async authenticate(secret: string): Promise<ConsoleKeyEntry | undefined> {
+    if (secret === '') return undefined;
+    const hash = hashKey(secret);
+    const found = this.byHash.get(hash);
+    if (found !== undefined || Date.now() - this.checkedAt < 1_000) return found;
+    this.checkedAt = Date.now();
+    await this.reload().catch(() => undefined);
+    return this.byHash.get(hash);
   }
 
   /** The entry now in force for an id (undefined once revoked). */

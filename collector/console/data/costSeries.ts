@@ -65,3 +65,21 @@ export async function costSeries(db: AuditDatabase, q: CostSeriesQuery): Promise
   }
   return { bucket, points, totals };
 }
+
+/** The start of every bucket in [from, to), UTC (weeks start on Monday, as DuckDB's date_trunc). Bounded by the range rules above. */
+export function bucketStarts(from: Date, to: Date, bucket: Bucket): Date[] {
+  const d = new Date(from);
+  d.setUTCMinutes(0, 0, 0);
+  if (bucket !== 'hour') d.setUTCHours(0);
+  if (bucket === 'week') d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  if (bucket === 'month') d.setUTCDate(1);
+  const out: Date[] = [];
+  while (d < to && out.length < 1_000) {
+    out.push(new Date(d));
+    if (bucket === 'hour') d.setUTCHours(d.getUTCHours() + 1);
+    else if (bucket === 'day') d.setUTCDate(d.getUTCDate() + 1);
+    else if (bucket === 'week') d.setUTCDate(d.getUTCDate() + 7);
+    else d.setUTCMonth(d.getUTCMonth() + 1);
+  }
+  return out;
+}

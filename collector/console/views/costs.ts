@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html';
-import type { CostSeries } from '../data/costSeries.js';
+import { bucketStarts, type CostSeries } from '../data/costSeries.js';
 import type { ScopeBurn } from '../data/budgetBurn.js';
 import type { Session } from '../sessions.js';
 import { page, text, usd, type Html } from './layout.js';
@@ -31,12 +31,12 @@ export function costsPage(session: Session, v: CostsView): Html {
   <label>From (UTC) <input type="datetime-local" name="from" value="${local(v.from)}"></label>
   <label>To (UTC) <input type="datetime-local" name="to" value="${local(v.to)}"></label>
   <label>By <select name="by">${v.groupings.map((g) => html`<option value="${g}"${g === v.by ? raw(' selected') : ''}>${g}</option>`)}</select></label>
-  <label>&nbsp;<button type="submit">Show</button></label>
+  <div><button type="submit">Show</button></div>
 </form>
 <p>${text(v.from)} to ${text(v.to)}, by ${v.series.bucket}: <strong id="cost-total">${usd(v.total)}</strong> over <strong id="cost-requests">${v.requests}</strong> requests.
  Read from the hourly rollups.</p>
 <figure><canvas id="cost-chart" height="90" aria-label="Spend over time by ${v.by}"></canvas></figure>
-<script type="application/json" id="cost-data">${raw(jsonData({ bucket: v.series.bucket, points: v.series.points.map((p) => ({ t: p.bucket.toISOString(), k: p.key, usd: Number(p.cost_usd) })) }))}</script>
+<script type="application/json" id="cost-data">${raw(jsonData({ bucket: v.series.bucket, buckets: bucketStarts(v.from, v.to, v.series.bucket).map((d) => d.toISOString()), points: v.series.points.map((p) => ({ t: p.bucket.toISOString(), k: p.key, usd: Number(p.cost_usd) })) }))}</script>
 <table class="striped" id="cost-table">
 <thead><tr><th>${v.by}</th><th>Cost</th><th>Requests</th><th>Input tokens</th><th>Output tokens</th><th>Errors</th><th>Policy denials</th></tr></thead>
 <tbody>${v.series.totals.map((t) => html`<tr data-key="${t.key}"><td>${t.key === '' ? '(none)' : t.key}</td><td>${usd(t.cost_usd)}</td><td>${t.requests}</td><td>${t.input_tokens}</td><td>${t.output_tokens}</td><td>${t.errors}</td><td>${t.policy_denials}</td></tr>`)}</tbody>

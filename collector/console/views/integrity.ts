@@ -30,7 +30,7 @@ ${v.keys.map((k) => html`<tr><th scope="row">Public key ${k.keyId}</th><td><code
 <form method="post" action="/integrity/export" class="grid">${csrfField(session)}
   <label>From (UTC) <input type="date" name="from" value="2000-01-01"></label>
   <label>To (UTC, exclusive) <input type="date" name="to" value="${today}"></label>
-  <label>&nbsp;<button type="submit" id="export-button">Export</button></label>
+  <div><button type="submit" id="export-button">Export</button></div>
 </form>
 ${v.exported ? html`<p id="export-result">Export <strong>${v.exported.id}</strong>: ${v.exported.records} records (seq ${text(v.exported.firstSeq)}..${text(v.exported.lastSeq)}).
 Files: ${v.exported.files.map((f, i) => html`${i > 0 ? ', ' : ''}<a href="/integrity/exports/${v.exported!.id}/${f}">${f}</a>`)}</p>` : ''}

@@ -17,7 +17,7 @@ export function requestsPage(session: Session, filter: RequestFilter, rows: Row[
   <label>Outcome <select name="outcome"><option value="">any</option>${OUTCOMES.map((o) => html`<option${o === filter.outcome ? raw(' selected') : ''}>${o}</option>`)}</select></label>
   <label>From (UTC) <input type="datetime-local" name="from" value="${filter.from ?? ''}"></label>
   <label>To (UTC) <input type="datetime-local" name="to" value="${filter.to ?? ''}"></label>
-  <label>&nbsp;<button type="submit">Search</button></label>
+  <div><button type="submit">Search</button></div>
 </form>
 <table class="striped" id="request-table">
 <thead><tr><th>Time (UTC)</th><th>Request</th><th>Tenant</th><th>User</th><th>Agent</th><th>Model / tool</th><th>Outcome</th><th>Status</th><th>Cost</th></tr></thead>
