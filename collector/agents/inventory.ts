@@ -63,9 +63,15 @@ export interface InventoryPeriod { from: Date; to: Date }
 
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
 
-export async function agentInventory(db: AuditDatabase, agents: readonly Agent[], period: InventoryPeriod, reachable?: ReadonlyMap<string, string[]>): Promise<InventoryRow[]> {
+/**
+ * `periodOnly`: read only the period's records (an indexed range; the console's
+ * 30 days), so first_seen and last_seen are within the period; otherwise they
+ * are over all records, as `gatehouse agents list` prints them.
+ */
+export async function agentInventory(db: AuditDatabase, agents: readonly Agent[], period: InventoryPeriod, reachable?: ReadonlyMap<string, string[]>, periodOnly = false): Promise<InventoryRow[]> {
   const from = period.from.getTime() * 1000;
   const to = period.to.getTime() * 1000;
+  const range = periodOnly ? 'AND start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)' : '';
   const seen = await db.query(
     `SELECT ${C.tenant} AS tenant, ${C.agent} AS agent, min(start_time) AS first_seen, max(start_time) AS last_seen,
             count(*) FILTER (WHERE start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)) AS calls,
@@ -73,7 +79,7 @@ export async function agentInventory(db: AuditDatabase, agents: readonly Agent[]
             coalesce(sum(${C.input}) FILTER (WHERE start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)), 0) AS input_tokens,
             coalesce(sum(${C.output}) FILTER (WHERE start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)), 0) AS output_tokens,
             coalesce(sum(${C.cost}) FILTER (WHERE start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)), 0)::DECIMAL(38,12)::VARCHAR AS cost_usd
-       FROM audit_records WHERE record_type = 'request' AND ${C.agent} IS NOT NULL GROUP BY ALL`,
+       FROM audit_records WHERE record_type = 'request' AND ${C.agent} IS NOT NULL ${range} GROUP BY ALL`,
     [from, to],
   );
   const changes = await db.query(

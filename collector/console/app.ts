@@ -24,7 +24,7 @@ import { promptHistory, promptImpact } from '../prompts/impact.js';
 import { homeOf, mayOpen, tenantOf, type Area } from './access.js';
 import { assets } from './assets.js';
 import { budgetBurn } from './data/budgetBurn.js';
-import { costSeries } from './data/costSeries.js';
+import { bucketFor, costSeries } from './data/costSeries.js';
 import { promptVersions } from './data/promptVersions.js';
 import type { ConsoleDeps } from './deps.js';
 import { LoginThrottle } from './loginThrottle.js';
@@ -179,6 +179,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     if (to.getTime() <= from.getTime()) throw new BadInput('from must be before to');
     if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw new BadInput('the range is at most two years');
     const tenant = tenantOf(session);
+    // Longer than two days reads cost_daily: fold in the records committed since the writer last did.
+    if (bucketFor(from, to) !== 'hour') await deps.foldDaily?.();
     const series = await costSeries(deps.store.db, { by: dimension, from, to, top: 8, ...(tenant !== undefined ? { tenant } : {}) });
     let total = 0n;
     let requests = 0;
@@ -186,7 +188,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
       total += parseDecimal(t.cost_usd) ?? 0n;
       requests += t.requests;
     }
-    return { by, groupings: Object.keys(GROUPINGS).filter((g) => g !== 'tenant' || tenant === undefined), range, from, to, series, total: formatUnits(total), requests };
+    return { by, groupings: Object.keys(GROUPINGS).filter((g) => g !== 'tenant' || tenant === undefined), range, from: series.from, to: series.to, series, total: formatUnits(total), requests };
   }, (session, v) => costsPage(session, v));
 
   view('costs', '/budgets', async (_c, session) => {
@@ -278,7 +280,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     const period = { from: new Date(Date.now() - 30 * 24 * HOUR), to: new Date(Date.now() + HOUR) };
     const registered = (deps.agents?.() ?? []).filter((a) => tenant === undefined || a.tenant === tenant);
     const reachable = deps.reachableTools ? await deps.reachableTools(registered) : undefined;
-    const rows = await agentInventory(deps.store.db, registered, period, reachable);
+    const rows = await agentInventory(deps.store.db, registered, period, reachable, true);
     const unregistered = (await unregisteredAgents(deps.store.db, period)).filter((u) => tenant === undefined || u.tenant === tenant);
     return { agents: rows, unregistered, registry: deps.agents !== undefined };
   }, (session, v) => agentsPage(session, v.agents, v.unregistered, v.registry));
@@ -326,7 +328,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     const id = short(c.req.param('id'), 'id') ?? '';
     // The impact compares every tenant's requests: a tenant's key sees its own traffic on the list page only.
     if (tenantOf(session) !== undefined) throw new BadInput('the impact of a version covers every tenant; it needs a global console key (tenant "*")');
-    return { id, impact: await promptImpact(deps.store.db, id) ?? null, history: await promptHistory(deps.store.db, id) };
+    return { id, impact: await promptImpact(deps.store.db, id, undefined, new Date(Date.now() - 90 * 24 * HOUR)) ?? null, history: await promptHistory(deps.store.db, id) };
   }, (session, v) => promptImpactPage(session, v.id, v.impact ?? undefined, v.history));
 
   app.notFound((c) => c.text('not found', 404));

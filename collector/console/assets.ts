@@ -16,10 +16,12 @@ const CONSOLE_JS = `(() => {
   if (!data || !canvas || !window.Chart) return;
   const { bucket, buckets, points } = JSON.parse(data.textContent);
   const labels = buckets;
-  const keys = [...new Set(points.map((p) => p.k))];
-  const datasets = keys.map((k) => {
+  // The costliest keys first, (other) last and grey; a palette wide enough that no two series share a colour.
+  const keys = [...new Set(points.map((p) => p.k))].sort((a, b) => (a === '(other)') - (b === '(other)'));
+  const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+  const datasets = keys.map((k, i) => {
     const byTime = new Map(points.filter((p) => p.k === k).map((p) => [p.t, p.usd]));
-    return { label: k === '' ? '(none)' : k, data: labels.map((t) => byTime.get(t) ?? 0) };
+    return { label: k === '' ? '(none)' : k, backgroundColor: k === '(other)' ? '#c8c8c8' : palette[i % palette.length], data: labels.map((t) => byTime.get(t) ?? 0) };
   });
   new window.Chart(canvas, {
     type: 'bar',

@@ -32,6 +32,8 @@ export interface ConsoleDeps {
   prompts?: () => CheckedPrompts;
   /** Record pages link to `<jaegerUiUrl>/trace/<trace id>`. */
   jaegerUiUrl?: string;
+  /** Brings cost_daily up to the chain head before a long-range cost page reads it (the writer's foldDaily; absent on a read-only store). */
+  foldDaily?: () => Promise<unknown>;
   /** Marks the session cookie Secure (the console is behind HTTPS). */
   secureCookies: boolean;
 }

@@ -20,7 +20,7 @@ import { Sessions } from './sessions.js';
 
 export const ADMIN_KEY_FILE = 'console-admin.key';
 
-export interface ConsoleOptions extends Omit<ConsoleDeps, 'store' | 'keys' | 'sessions' | 'chain' | 'exports' | 'warnFraction' | 'secureCookies'> {
+export interface ConsoleOptions extends Omit<ConsoleDeps, 'store' | 'keys' | 'sessions' | 'chain' | 'exports' | 'warnFraction' | 'secureCookies' | 'foldDaily'> {
   store: StoreHandle;
   host?: string;
   /** 0 picks a free port; a taken port falls back to a free one. */
@@ -55,6 +55,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const { store, host, port, secureCookies, warnFraction, verifyOnStart, ...rest } = options;
   const app = consoleApp({
     ...rest, store, keys, chain, sessions: new Sessions(keys), exports: new Map(),
+    ...(store.writer ? { foldDaily: () => store.writer!.foldDaily() } : {}),
     warnFraction: warnFraction ?? 0.8, secureCookies: secureCookies ?? false,
   });
   const server = createAdaptorServer({ fetch: app.fetch });

@@ -42,6 +42,8 @@ async function manifestIntact(outDir: string, sha256: string): Promise<boolean> 
 
 export async function applyRetention(db: AuditDatabase, writer: AuditWriter, options: RetentionOptions): Promise<RetentionResult> {
   const cutoff = new Date((options.now ?? new Date()).getTime() - options.days * 86_400_000);
+  // The daily cost table must hold every record before any is deleted.
+  if (!options.dryRun) await writer.foldDailyLocked();
   const result: RetentionResult = { deletedRows: 0, fromSeq: null, toSeq: null, segments: [], skipped: [] };
   const head = await db.query(`SELECT min(seq) AS first FROM audit_records`);
   if (head[0]?.first === null || head[0] === undefined) return result;

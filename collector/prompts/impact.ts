@@ -42,9 +42,9 @@ export interface PromptImpact {
   deploys: Row[];
 }
 
-async function stats(db: AuditDatabase, id: string, version: string, from: number | null, to: number | null): Promise<VersionStats> {
+async function stats(db: AuditDatabase, id: string, version: string, from: number | null, to: number | null, since = ''): Promise<VersionStats> {
   const params: Array<string | number> = [id, version];
-  let window = '';
+  let window = since;
   if (from !== null && to !== null) {
     params.push(from, to);
     window = 'AND start_time >= make_timestamp($3::BIGINT) AND start_time <= make_timestamp($4::BIGINT)';
@@ -72,21 +72,25 @@ async function stats(db: AuditDatabase, id: string, version: string, from: numbe
 
 const micros = (d: Date) => d.getTime() * 1000;
 
-/** The impact of `version` (default: the version whose first request is the latest). */
-export async function promptImpact(db: AuditDatabase, id: string, version?: string): Promise<PromptImpact | undefined> {
+/**
+ * The impact of `version` (default: the version whose first request is the latest).
+ * `since`: read only records from then on (an indexed range; the console's 90 days).
+ */
+export async function promptImpact(db: AuditDatabase, id: string, version?: string, since?: Date): Promise<PromptImpact | undefined> {
+  const from = since === undefined ? '' : `AND start_time >= make_timestamp(${Math.trunc(since.getTime()) * 1000}::BIGINT)`;
   const versions = await db.query(
     `SELECT ${C.version} AS version, min(start_time) AS first, max(start_time) AS last, any_value(${C.sha}) AS sha
-       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL GROUP BY ALL ORDER BY first`,
+       FROM audit_records WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL ${from} GROUP BY ALL ORDER BY first`,
     [id],
   );
   const chosen = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
   if (chosen === undefined) return undefined;
-  const current = await stats(db, id, String(chosen.version), null, null);
+  const current = await stats(db, id, String(chosen.version), null, null, from);
   const first = chosen.first as Date;
   // The version served last before this one's first request.
   const [before] = await db.query(
     `SELECT ${C.version} AS version, start_time AS last FROM audit_records
-      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL AND ${C.version} <> $2 AND start_time < make_timestamp($3::BIGINT)
+      WHERE record_type = 'request' AND ${C.id} = $1 AND ${C.version} IS NOT NULL AND ${C.sha} IS NOT NULL AND ${C.version} <> $2 AND start_time < make_timestamp($3::BIGINT) ${from}
       ORDER BY start_time DESC LIMIT 1`,
     [id, String(chosen.version), micros(first)],
   );

@@ -18,6 +18,7 @@ import { signCheckpoint, signManifest, type Checkpoint, type ManifestSignature, 
 import { describe } from '../audit/verifyChain.js';
 import { verifyUnsignedTail } from '../audit/verifyStore.js';
 import type { ReceivedSpan } from '../otlp/spans.js';
+import { foldDaily } from '../rollups/costDaily.js';
 import { addRollups } from '../rollups/costRollups.js';
 import { DEFAULT_MEMORY_LIMIT, type AuditDatabase } from './auditDatabase.js';
 import { claimKeys, dayOf, KnownKeys, pruneKeys, type Verdict } from './dedupeKeys.js';
@@ -52,6 +53,9 @@ interface Pending { spans: ReceivedSpan[]; instance: string; resolve(r: IngestRe
 /** The audit spans of one export and the gateway instance that sent them. */
 interface Batch { audit: ReceivedSpan[]; instance: string }
 
+/** How often committed records are folded into cost_daily (collector/rollups/costDaily.ts). */
+const DAILY_FOLD_MS = 5_000;
+
 /** A queued export with its audit spans picked out. */
 interface Ready { pending: Pending; audit: ReceivedSpan[] }
 
@@ -67,6 +71,7 @@ export class AuditWriter {
   private readonly attempts = new AttemptBuffer();
   private timer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private dailyTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
@@ -99,6 +104,8 @@ export class AuditWriter {
     await writer.pruneDedupeKeys();
     writer.pruneTimer = setInterval(() => void writer.pruneDedupeKeys().catch(() => undefined), 3_600_000);
     writer.pruneTimer.unref();
+    writer.dailyTimer = setInterval(() => void writer.foldDaily().catch(() => undefined), DAILY_FOLD_MS);
+    writer.dailyTimer.unref();
     return writer;
   }
 
@@ -148,6 +155,16 @@ export class AuditWriter {
     return record;
   }
 
+  /** Folds the records committed since the last fold into cost_daily (every DAILY_FOLD_MS, at close, and on demand). */
+  foldDaily(): Promise<number> {
+    return this.exclusive(() => this.foldDailyLocked());
+  }
+
+  /** foldDaily, inside exclusive() (retention folds before it deletes). */
+  foldDailyLocked(): Promise<number> {
+    return foldDaily(this.db, this.chain.lastSeq);
+  }
+
   /** Drops de-duplication keys older than `dedupeDays` (hourly, and at open). */
   pruneDedupeKeys(): Promise<number> {
     return this.exclusive(() => pruneKeys(this.db.connection, dayOf(Date.now()), this.options.dedupeDays));
@@ -194,7 +211,9 @@ export class AuditWriter {
     this.closed = true;
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
+    clearInterval(this.dailyTimer);
     await this.exclusive(async () => undefined);
+    await this.foldDaily().catch(() => undefined);
     await this.checkpoint();
   }
 

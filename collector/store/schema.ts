@@ -38,6 +38,14 @@ const TABLES = [
      cost_usd DECIMAL(38,12) NOT NULL, errors BIGINT NOT NULL, policy_denials BIGINT NOT NULL,
      estimated_requests BIGINT NOT NULL, estimated_cost_usd DECIMAL(38,12) NOT NULL,
      PRIMARY KEY (hour, ${ROLLUP_DIMENSIONS.join(', ')}))`,
+  // The same measures per UTC day and single dimension (costDaily.ts): long-range charts read a row per day and key.
+  `CREATE TABLE IF NOT EXISTS cost_daily (day DATE NOT NULL, tenant_id VARCHAR NOT NULL, dimension VARCHAR NOT NULL, key VARCHAR NOT NULL,
+     requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
+     cost_usd DECIMAL(38,12) NOT NULL, errors BIGINT NOT NULL, policy_denials BIGINT NOT NULL,
+     estimated_requests BIGINT NOT NULL, estimated_cost_usd DECIMAL(38,12) NOT NULL,
+     PRIMARY KEY (day, tenant_id, dimension, key))`,
+  // One row: the last seq folded into cost_daily.
+  `CREATE TABLE IF NOT EXISTS cost_daily_state (seq BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS exports (export_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, first_seq BIGINT, last_seq BIGINT,
      tenant VARCHAR, out_dir VARCHAR NOT NULL, manifest_sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, last_received_at TIMESTAMP,
      deleted_at TIMESTAMP)`,
@@ -56,7 +64,15 @@ export async function migrate(connection: DuckDBConnection, file: string): Promi
       + 'export and verify it with that version (gatehouse audit export), archive the export, and start the collector on a new data directory');
   }
   const fresh = types.size === 0;
+  const hadDaily = (await connection.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'cost_daily'`)).getRows()[0]?.[0] !== 0n;
   for (const ddl of TABLES) await connection.run(ddl);
+  // A store written before cost_daily existed: derive it from the hourly rollups (exact sums of exact sums), up to the last record.
+  // Loaded here: costDaily.ts imports this module's dimensions.
+  if (!fresh && !hadDaily) {
+    await (await import('../rollups/costDaily.js')).backfillDaily(connection);
+    await connection.run('DELETE FROM cost_daily_state');
+  }
+  await connection.run(`INSERT INTO cost_daily_state SELECT coalesce(max(seq), 0) FROM audit_records WHERE NOT EXISTS (SELECT 1 FROM cost_daily_state)`);
   if (fresh) return;
   const have = new Set(types.keys());
   for (const c of AUDIT_COLUMNS) {

@@ -64,11 +64,13 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
   const collector = localKeys ? await embeddedCollector(config, localKeys) : undefined;
   if (workers > 1 && !worker) {
     // The primary: forks the workers (see workers.ts), serves nothing itself.
+    const web = collector ? await startWebConsole(config, collector) : undefined;
     await superviseWorkers({
       count: workers,
       ...(collector && localKeys ? { collector: { url: collector.url, tokens: localKeys.map((k) => k.token) } } : {}),
-      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n\n`),
+      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n${web ? `  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}\n` : ''}\n`),
     });
+    await web?.stop();
     await collector?.stop();
     return 0;
   }

@@ -13,12 +13,17 @@ import { CATALOG_SNAPSHOT_FILE, readCatalogSnapshot } from '../mcp/catalogSnapsh
 
 export type { RunningConsole };
 
-export async function startWebConsole(config: Config, collector: RunningCollector, gateway: Gateway): Promise<RunningConsole | undefined> {
+/**
+ * `gateway` is absent in the primary of `--workers N`, which serves no requests:
+ * there the console has the store's pages, without budgets' caps, approvals,
+ * the agent registry or the prompt registry (docs/console.md).
+ */
+export async function startWebConsole(config: Config, collector: RunningCollector, gateway?: Gateway): Promise<RunningConsole | undefined> {
   if (!config.console.enabled) return undefined;
   const { startConsole } = await import('../../collector/console/server.js');
-  const policies = gateway.enforcement.policies;
-  const agents = gateway.enforcement.agents;
-  const approvals = gateway.approvals;
+  const policies = gateway?.enforcement.policies;
+  const agents = gateway?.enforcement.agents;
+  const approvals = gateway?.approvals;
   const jaegerUiUrl = config.console.jaegerUiUrl ?? process.env.JAEGER_UI_URL;
   return startConsole({
     store: collector.store,
@@ -38,7 +43,7 @@ export async function startWebConsole(config: Config, collector: RunningCollecto
         })]));
       },
     } : {}),
-    ...(gateway.prompts ? { prompts: () => gateway.prompts!.current.checked } : {}),
+    ...(gateway?.prompts ? { prompts: () => gateway.prompts!.current.checked } : {}),
     ...(approvals ? {
       approvals: {
         service: approvals.service,

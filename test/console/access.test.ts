@@ -80,6 +80,11 @@ describeWithOpa('console: access and data', () => {
     expect(body.series.totals.find((t) => t.key === 'alice')).toMatchObject({ requests: 2, cost_usd: (alice.tokens / 1000).toFixed(12) });
     expect(body.total).toBe(((bob.tokens + alice.tokens) / 1000).toFixed(12));
     expect(body.requests).toBe(5);
+    // Seven days read the daily table, not the hourly rollups: the same figures.
+    const week = await (await api('vera', '/costs?by=user&range=7d')).json() as typeof body & { series: { bucket: string } };
+    expect(week.series.bucket).toBe('day');
+    expect(week.series.totals).toEqual(body.series.totals.map((t) => expect.objectContaining(t)));
+    expect(week.total).toBe(body.total);
     // A global key sees every tenant.
     const all = await (await api('root', '/costs?by=tenant&range=7d')).json() as { series: { totals: Array<{ key: string }> } };
     expect(all.series.totals.map((t) => t.key).sort()).toEqual(['acme', 'globex']);

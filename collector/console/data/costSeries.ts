@@ -1,6 +1,7 @@
 /**
- * The cost page's data: spend over time by one dimension, from the hourly
- * rollups only (never the raw records), in one query. The range picks the
+ * The cost page's data: spend over time by one dimension, from the rollups
+ * only (never the raw records), in one query: the hourly rollups for ranges up
+ * to two days, the daily table (costDaily.ts) beyond. The range picks the
  * bucket (hours up to two days, days up to 90 days, weeks up to a year, months
  * beyond), so a chart never has more than ~100 points whatever the range. The
  * `top` keys by cost get their own series; the rest add up to `(other)`.
@@ -16,7 +17,8 @@ export interface CostSeriesQuery { by: RollupDimension; from: Date; to: Date; te
 
 export interface CostPoint { bucket: Date; key: string; cost_usd: string; requests: number }
 export interface CostTotal { key: string; cost_usd: string; requests: number; input_tokens: number; output_tokens: number; errors: number; policy_denials: number }
-export interface CostSeries { bucket: Bucket; points: CostPoint[]; totals: CostTotal[] }
+/** `from`/`to`: the range read, aligned to whole UTC days when the bucket is a day or longer. */
+export interface CostSeries { bucket: Bucket; from: Date; to: Date; points: CostPoint[]; totals: CostTotal[] }
 
 const HOUR = 3_600_000;
 
@@ -28,17 +30,31 @@ export function bucketFor(from: Date, to: Date): Bucket {
   return 'month';
 }
 
+/** Ranges read from cost_daily start and end on whole UTC days. */
+export function alignedRange(from: Date, to: Date): { from: Date; to: Date; bucket: Bucket } {
+  const bucket = bucketFor(from, to);
+  if (bucket === 'hour') return { from, to, bucket };
+  const day = (d: Date) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  const end = day(to) === to.getTime() ? to.getTime() : day(to) + 86_400_000;
+  return { from: new Date(day(from)), to: new Date(end), bucket };
+}
+
 export async function costSeries(db: AuditDatabase, q: CostSeriesQuery): Promise<CostSeries> {
-  const bucket = bucketFor(q.from, q.to);
-  const params: DuckDBValue[] = [q.from.getTime() * 1000, q.to.getTime() * 1000, q.top];
+  const { from, to, bucket } = alignedRange(q.from, q.to);
+  const params: DuckDBValue[] = [from.getTime() * 1000, to.getTime() * 1000, q.top];
   if (q.tenant !== undefined) params.push(q.tenant);
-  // q.by is one of ROLLUP_DIMENSIONS (checked by the caller), never user text.
+  const tenant = q.tenant === undefined ? '' : 'AND tenant_id = $4';
+  // Up to two days: the hourly rollups; longer: the daily table, one row per day and key. q.by is a ROLLUP_DIMENSIONS name, never user text.
+  const source = bucket === 'hour'
+    ? `SELECT hour AS t, ${q.by} AS key, cost_usd, requests, input_tokens, output_tokens, errors, policy_denials FROM cost_rollups
+        WHERE hour >= make_timestamp($1::BIGINT) AND hour < make_timestamp($2::BIGINT) ${tenant}`
+    : `SELECT day AS t, key, cost_usd, requests, input_tokens, output_tokens, errors, policy_denials FROM cost_daily
+        WHERE dimension = '${q.by}' AND day >= CAST(make_timestamp($1::BIGINT) AS DATE) AND day < CAST(make_timestamp($2::BIGINT) AS DATE) ${tenant}`;
   const rows = await db.query(
     `WITH r AS (
-       SELECT date_trunc('${bucket}', hour) AS bucket, ${q.by} AS key, sum(cost_usd) AS cost_usd, sum(requests) AS requests,
+       SELECT date_trunc('${bucket}', t)::TIMESTAMP AS bucket, key, sum(cost_usd) AS cost_usd, sum(requests) AS requests,
               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(errors) AS errors, sum(policy_denials) AS policy_denials
-         FROM cost_rollups
-        WHERE hour >= make_timestamp($1::BIGINT) AND hour < make_timestamp($2::BIGINT) ${q.tenant === undefined ? '' : 'AND tenant_id = $4'}
+         FROM (${source})
         GROUP BY ALL),
      totals AS (
        SELECT key, sum(cost_usd) AS cost_usd, sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
@@ -63,7 +79,7 @@ export async function costSeries(db: AuditDatabase, q: CostSeriesQuery): Promise
       points.push({ bucket: row.bucket as Date, key: String(row.key), cost_usd: String(row.cost_usd), requests: Number(row.requests) });
     }
   }
-  return { bucket, points, totals };
+  return { bucket, from, to, points, totals };
 }
 
 /** The start of every bucket in [from, to), UTC (weeks start on Monday, as DuckDB's date_trunc). Bounded by the range rules above. */

@@ -34,7 +34,7 @@ export function costsPage(session: Session, v: CostsView): Html {
   <div><button type="submit">Show</button></div>
 </form>
 <p>${text(v.from)} to ${text(v.to)}, by ${v.series.bucket}: <strong id="cost-total">${usd(v.total)}</strong> over <strong id="cost-requests">${v.requests}</strong> requests.
- Read from the hourly rollups.</p>
+ Read from the ${v.series.bucket === 'hour' ? 'hourly rollups' : 'daily cost table'}.</p>
 <figure><canvas id="cost-chart" height="90" aria-label="Spend over time by ${v.by}"></canvas></figure>
 <script type="application/json" id="cost-data">${raw(jsonData({ bucket: v.series.bucket, buckets: bucketStarts(v.from, v.to, v.series.bucket).map((d) => d.toISOString()), points: v.series.points.map((p) => ({ t: p.bucket.toISOString(), k: p.key, usd: Number(p.cost_usd) })) }))}</script>
 <table class="striped" id="cost-table">

@@ -27,8 +27,8 @@ function statsRow(label: string, s: VersionStats | undefined): Html {
 export function promptImpactPage(session: Session, id: string, impact: PromptImpact | undefined, history: Row[]): Html {
   return page('Prompts', html`
 <h2>${id}</h2>
-${impact === undefined ? html`<p>No requests rendered this prompt yet.</p>` : html`
-<p>Impact of version <strong>${impact.version}</strong> (<code>${text(impact.sha256)}</code>) against the version before it, over the same length of time.</p>
+${impact === undefined ? html`<p>No requests rendered this prompt in the last 90 days.</p>` : html`
+<p>Impact of version <strong>${impact.version}</strong> (<code>${text(impact.sha256)}</code>) against the version before it, over the same length of time, from the last 90 days of records (<code>gatehouse prompts impact</code> reads them all).</p>
 <table class="striped" id="impact-table"><thead><tr><th></th><th>Period</th><th>Requests</th><th>Users</th><th>Errors</th><th>Refusals</th><th>Denials</th><th>Cost</th><th>p50 ms</th><th>p95 ms</th></tr></thead>
 <tbody>${statsRow('Now', impact.current)}${statsRow('Before', impact.previous)}</tbody></table>`}
 <h3>Label moves</h3>
