@@ -116,10 +116,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     };
     route().catch(() => { if (!res.headersSent) json(res, 500, { error: 'internal error' }); else res.destroy(); });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 4318, options.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4318, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    // E.g. the port is taken (the embedded default then retries on a free port): let go of the store first.
+    // A DuckDB instance left open on the file would write its stale state back over the retry's at exit.
+    keys.close();
+    await stats.shutdown();
+    unshare();
+    await store.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
