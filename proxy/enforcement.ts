@@ -51,7 +51,7 @@ export async function createEnforcement(config: Config): Promise<EnforcementPart
   const limits =
     config.limits.store === 'redis'
       ? await createLimitStore({ kind: 'redis', url: config.limits.redisUrl, keyPrefix: config.limits.keyPrefix, failMode: config.limits.failMode, onError })
-      : await createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), onError });
+      : await createLimitStore({ kind: 'memory', snapshotPath: resolve(config.limits.snapshotFile ?? join(config.dataDir, 'limits.json')), fsync: config.audit.fsync, onError });
   const agentState = await createAgentState(config.limits, resolve(join(config.dataDir, 'agent-status.json')), (error) => onError(error, 'agents'));
   let stopped: Promise<void> | undefined;
   return {

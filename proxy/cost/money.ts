@@ -88,3 +88,22 @@ export function picoPerToken(usdPerMillion: number): bigint {
   if (units === undefined || units < 0n) throw new RangeError(`price ${usdPerMillion}: expected a non-negative amount with at most ${PRICE_DECIMALS} decimals`);
   return units;
 }
+
+const picoOfUsd = new Map<number, bigint>();
+
+/**
+ * A JS number of USD (a budget cap from policy data, an estimate) as pico-USD:
+ * the decimal the number prints as, rounded half to even at 12 places, so
+ * 0.05 is exactly 50,000,000,000 pico-USD. Non-finite or negative is 0.
+ * Memoized (caps repeat on every request), up to 4,096 values.
+ */
+export function usdToPico(usd: number): bigint {
+  if (!Number.isFinite(usd) || usd <= 0) return 0n;
+  let pico = picoOfUsd.get(usd);
+  if (pico === undefined) {
+    pico = roundDecimal(decimalTextOf(usd)) ?? 0n;
+    if (picoOfUsd.size >= 4_096) picoOfUsd.clear();
+    picoOfUsd.set(usd, pico);
+  }
+  return pico;
+}

@@ -4,10 +4,11 @@
  * spent < limit and finishes; the next one is refused. In-flight estimates count as
  * spent until settled, so concurrent requests cannot all slip under the same gap.
  */
+import { picoToUsd, usdToPico } from '../cost/money.js';
 import type { Budget } from '../policy/decision.js';
 import type { Periods } from './periods.js';
 import { retrySeconds } from './scopes.js';
-import type { BudgetName, PeriodUsage, ReserveDenial } from './types.js';
+import type { BudgetName, ReserveDenial, Spend } from './types.js';
 
 /** Checked in this order, so the longest-lasting refusal is the one reported. */
 export const BUDGET_ORDER: readonly BudgetName[] = ['usdPerMonth', 'tokensPerMonth', 'usdPerDay', 'tokensPerDay'];
@@ -18,26 +19,31 @@ export interface BudgetHit {
   spent: number;
 }
 
-export function spentOn(name: BudgetName, day: PeriodUsage, month: PeriodUsage): number {
+/** Whether spending has reached a budget amount: tokens as integers, USD in exact pico-USD against the cap's decimal. */
+function reached(name: BudgetName, limit: number, day: Spend, month: Spend): boolean {
   switch (name) {
     case 'usdPerMonth':
-      return month.usd;
+      return month.pico >= usdToPico(limit);
     case 'tokensPerMonth':
-      return month.tokens;
+      return month.tokens >= limit;
     case 'usdPerDay':
-      return day.usd;
+      return day.pico >= usdToPico(limit);
     case 'tokensPerDay':
-      return day.tokens;
+      return day.tokens >= limit;
   }
 }
 
+function spentOn(name: BudgetName, day: Spend, month: Spend): number {
+  const spend = name === 'usdPerMonth' || name === 'tokensPerMonth' ? month : day;
+  return name.startsWith('usd') ? picoToUsd(spend.pico) : spend.tokens;
+}
+
 /** The first budget of `budget` that spending has reached, or undefined. */
-export function exceededBudget(budget: Budget, day: PeriodUsage, month: PeriodUsage): BudgetHit | undefined {
+export function exceededBudget(budget: Budget, day: Spend, month: Spend): BudgetHit | undefined {
   for (const name of BUDGET_ORDER) {
     const limit = budget[name];
     if (limit === undefined) continue;
-    const spent = spentOn(name, day, month);
-    if (spent >= limit) return { name, limit, spent };
+    if (reached(name, limit, day, month)) return { name, limit, spent: spentOn(name, day, month) };
   }
   return undefined;
 }

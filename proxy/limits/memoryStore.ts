@@ -1,14 +1,20 @@
 /**
  * The default limit store: counters in this process's memory. Exact under any
- * concurrency, because each reserve runs to completion on the one JS thread.
- * Budgets survive a restart through a snapshot file (periodic when dirty, and on
- * shutdown); rate windows do not (a restart forgets at most the last minute).
+ * concurrency, because each reserve runs to completion on the one JS thread, and
+ * exact in money: USD is counted in integer pico-USD, as the audit trail counts it.
+ * Budgets survive any restart, `kill -9` included: every settled spend is in the
+ * journal (journal.ts) before its response ends, and a snapshot of the settled
+ * counters (periodic when dirty, and on shutdown) lets the journal be rotated.
+ * In-flight estimates are never persisted: a restart drops them with their
+ * requests. Rate windows are not persisted (a restart forgets at most a minute).
  */
-import type { RateLimit } from '../policy/decision.js';
+import { picoToUsd } from '../cost/money.js';
+import type { RateLimit, ScopeKind } from '../policy/decision.js';
 import { budgetDenial, exceededBudget } from './budgets.js';
 import { BudgetCounters } from './budgetCounters.js';
 import { periodsAt } from './periods.js';
-import { newReservation, validCost, wholeTokens } from './reservation.js';
+import { SpendJournal } from './journal.js';
+import { actualPico, newReservation, validCost, wholeTokens } from './reservation.js';
 import { ScopeMap } from './scopeMap.js';
 import { mergeBudgets, mergeLimits, retrySeconds, tightestWindow, windowOf } from './scopes.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
@@ -17,12 +23,12 @@ import {
   type ActualUsage,
   type LimitErrorHandler,
   type LimitStore,
-  type PeriodUsage,
   type Reservation,
   type ReserveRequest,
   type ReserveResult,
   type ScopeRef,
   type ScopeUsage,
+  type Spend,
 } from './types.js';
 import { WindowLog, type EntryId } from './windowLog.js';
 
@@ -31,6 +37,10 @@ export interface MemoryStoreOptions {
   snapshotPath?: string;
   /** How often a changed snapshot is written, and idle windows are swept (default 10 s). */
   snapshotIntervalMs?: number;
+  /** The spend journal; default `<snapshotPath>.journal` when there is a snapshot. */
+  journalPath?: string;
+  /** fsync each journal write: settled spend survives power loss too, not only a process crash. */
+  fsync?: boolean;
   onError?: LimitErrorHandler;
 }
 
@@ -38,7 +48,7 @@ export interface MemoryStoreOptions {
 interface Held {
   logs: WindowLog[];
   entries: EntryId[];
-  counters: PeriodUsage[];
+  counters: Spend[];
 }
 
 export class MemoryLimitStore implements LimitStore {
@@ -46,6 +56,9 @@ export class MemoryLimitStore implements LimitStore {
   private readonly windows = new ScopeMap<WindowLog>();
   private readonly counters = new BudgetCounters();
   private readonly held = new WeakMap<Reservation, Held>();
+  /** The in-flight estimates inside each counter, so a snapshot holds settled spend only. */
+  private readonly inflight = new Map<Spend, Spend>();
+  private readonly journal: SpendJournal | undefined;
   private readonly onError: LimitErrorHandler;
   private timer: NodeJS.Timeout | undefined;
   private changes = 0;
@@ -54,13 +67,26 @@ export class MemoryLimitStore implements LimitStore {
 
   constructor(private readonly options: MemoryStoreOptions = {}) {
     this.onError = options.onError ?? (() => {});
+    const journalPath = options.journalPath ?? (options.snapshotPath === undefined ? undefined : `${options.snapshotPath}.journal`);
+    this.journal = journalPath === undefined ? undefined : new SpendJournal(journalPath, options.fsync ?? false, (error) => this.onError(error, 'journal'));
   }
 
-  /** Restores budgets from the snapshot (a corrupt snapshot rejects, naming the file). */
+  /** Restores budgets from the snapshot, then the journal's later entries (a corrupt snapshot rejects, naming the file). */
   async start(): Promise<void> {
+    const now = Date.now();
+    let journalSeq = 0;
     if (this.options.snapshotPath !== undefined) {
       const snapshot = await readSnapshot(this.options.snapshotPath);
-      if (snapshot !== undefined) this.counters.restore(snapshot.budgets, Date.now());
+      if (snapshot !== undefined) this.counters.restore(snapshot.budgets, now);
+      journalSeq = snapshot?.journalSeq ?? 0;
+    }
+    if (this.journal !== undefined) {
+      const entries = await this.journal.replay(journalSeq);
+      for (const entry of entries) {
+        for (const [scope, key] of entry.b) this.counters.add(entry.d, entry.m, { scope: scope as ScopeKind, key }, entry.t, BigInt(entry.p), now);
+      }
+      this.journal.startAfter(journalSeq);
+      if (entries.length > 0) this.changes++;
     }
     this.timer ??= setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 10_000);
     this.timer.unref();
@@ -72,6 +98,7 @@ export class MemoryLimitStore implements LimitStore {
     this.timer = undefined;
     await this.saving;
     await this.save();
+    await this.journal?.close();
   }
 
   reserve(request: ReserveRequest): Promise<ReserveResult> {
@@ -86,7 +113,7 @@ export class MemoryLimitStore implements LimitStore {
     const budgets = mergeBudgets(request.budgets);
     const periods = periodsAt(now);
 
-    const counters: PeriodUsage[] = [];
+    const counters: Spend[] = [];
     for (const budget of budgets) {
       const day = this.counters.counter('day', periods.day, budget);
       const month = this.counters.counter('month', periods.month, budget);
@@ -102,12 +129,14 @@ export class MemoryLimitStore implements LimitStore {
     }
 
     const entries = logs.map((log) => log.add(now, tokens));
+    const reservation = newReservation({ tokens, usd }, limits, budgets, now, periods, true);
+    const pico = reservation.estimatedCostPico;
     for (const counter of counters) {
       counter.tokens += tokens;
-      counter.usd += usd;
+      counter.pico += pico;
+      this.hold(counter, tokens, pico);
     }
     if (counters.length > 0) this.changes++;
-    const reservation = newReservation({ tokens, usd }, limits, budgets, now, periods, true);
     this.held.set(reservation, { logs, entries, counters });
     // Each log is its own WindowCount, read as it stands after this reservation.
     return {
@@ -146,18 +175,24 @@ export class MemoryLimitStore implements LimitStore {
     return undefined;
   }
 
+  /** Resolves once the settled spend is in the journal (the pipeline waits for it before the response ends). */
   settle(reservation: Reservation, actual: ActualUsage): Promise<void> {
     const held = this.claim(reservation);
     if (held === undefined) return Promise.resolve();
     const tokens = wholeTokens(actual.tokens);
     for (let i = 0; i < held.logs.length; i++) held.logs[i]!.adjust(held.entries[i]!, tokens);
-    const usd = validCost(actual.costUsd);
+    const pico = actualPico(actual);
     for (const counter of held.counters) {
       counter.tokens += tokens - reservation.estimatedTokens;
-      counter.usd += usd - reservation.estimatedCostUsd;
+      counter.pico += pico - reservation.estimatedCostPico;
+      this.hold(counter, -reservation.estimatedTokens, -reservation.estimatedCostPico);
     }
-    if (held.counters.length > 0) this.changes++;
-    return Promise.resolve();
+    if (held.counters.length === 0) return Promise.resolve();
+    this.changes++;
+    if (this.journal === undefined || (tokens === 0 && pico === 0n)) return Promise.resolve();
+    return this.journal.append({
+      d: reservation.day, m: reservation.month, b: reservation.budgets.map((ref) => [ref.scope, ref.key]), t: tokens, p: pico.toString(),
+    });
   }
 
   release(reservation: Reservation): Promise<void> {
@@ -166,10 +201,23 @@ export class MemoryLimitStore implements LimitStore {
     for (let i = 0; i < held.logs.length; i++) held.logs[i]!.remove(held.entries[i]!);
     for (const counter of held.counters) {
       counter.tokens -= reservation.estimatedTokens;
-      counter.usd -= reservation.estimatedCostUsd;
+      counter.pico -= reservation.estimatedCostPico;
+      this.hold(counter, -reservation.estimatedTokens, -reservation.estimatedCostPico);
     }
     if (held.counters.length > 0) this.changes++;
     return Promise.resolve();
+  }
+
+  /** Adds to (or, negative, takes from) the in-flight estimates inside `counter`. */
+  private hold(counter: Spend, tokens: number, pico: bigint): void {
+    const inflight = this.inflight.get(counter);
+    if (inflight === undefined) {
+      if (tokens !== 0 || pico !== 0n) this.inflight.set(counter, { tokens, pico });
+      return;
+    }
+    inflight.tokens += tokens;
+    inflight.pico += pico;
+    if (inflight.tokens === 0 && inflight.pico === 0n) this.inflight.delete(counter);
   }
 
   /**
@@ -196,8 +244,8 @@ export class MemoryLimitStore implements LimitStore {
           key: ref.key,
           requestsLastMinute: log?.requests ?? 0,
           tokensLastMinute: log?.tokens ?? 0,
-          day: { tokens: day?.tokens ?? 0, usd: day?.usd ?? 0 },
-          month: { tokens: month?.tokens ?? 0, usd: month?.usd ?? 0 },
+          day: { tokens: day?.tokens ?? 0, usd: day ? picoToUsd(day.pico) : 0 },
+          month: { tokens: month?.tokens ?? 0, usd: month ? picoToUsd(month.pico) : 0 },
         };
       }),
     );
@@ -225,13 +273,22 @@ export class MemoryLimitStore implements LimitStore {
     }
   }
 
+  /**
+   * Writes the settled counters (in-flight estimates taken out) with the journal's
+   * last sequence number, and rotates the journal in the same turn, so the
+   * snapshot and the journal after it never count a settle twice or not at all.
+   */
   private async save(): Promise<void> {
     const path = this.options.snapshotPath;
     if (path === undefined || this.changes === this.savedChanges) return;
     const changes = this.changes;
+    const budgets = this.counters.toSnapshot(this.inflight);
+    const journalSeq = this.journal?.lastSeq ?? 0;
+    this.journal?.rotate();
     try {
-      await writeSnapshot(path, { version: 1, savedAt: Date.now(), budgets: this.counters.toSnapshot() });
+      await writeSnapshot(path, { version: 2, savedAt: Date.now(), budgets, journalSeq });
       this.savedChanges = changes;
+      await this.journal?.written();
     } catch (error) {
       this.onError(error, 'snapshot');
     }

@@ -5,7 +5,8 @@
  * Keys, for a limit scope `s:k` and prefix P:
  * - `P wr:s:k`  sorted set, one member `<reservation id>|<tokens>` per admitted request, score = ms;
  * - `P wt:s:k`  the sum of the tokens in that set;
- * - `P bd:YYYY-MM-DD:s:k` / `P bm:YYYY-MM:s:k`  hash {t: tokens, u: usd} of a budget period.
+ * - `P bd:YYYY-MM-DD:s:k` / `P bm:YYYY-MM:s:k`  hash {t: tokens, p: pico-USD (integer)} of a budget period.
+ *   A hash from an earlier version with a float `u` (USD) is converted to `p` the first time a script touches it.
  * Window keys expire 2 windows after their last write; budget keys a day after their period ends.
  */
 
@@ -27,29 +28,58 @@ end
 `;
 
 /**
+ * Exact money in Lua: Redis Lua numbers are doubles, so pico-USD amounts stay
+ * integer text. HINCRBY adds them exactly (64-bit: up to about 9.2 million USD
+ * per scope and period), and atLeast compares two of them as integers. picoOf
+ * reads a hash's amount, converting an earlier version's float `u` once.
+ */
+const PICO = `
+local function atLeast(a, b)
+  local an, bn = string.sub(a, 1, 1) == '-', string.sub(b, 1, 1) == '-'
+  if an ~= bn then return bn end
+  if an then a, b = string.sub(b, 2), string.sub(a, 2) end
+  if #a ~= #b then return #a > #b end
+  return a >= b
+end
+local function picoOf(h)
+  local legacy = redis.call('HGET', h, 'u')
+  if legacy then
+    redis.call('HINCRBY', h, 'p', string.format('%.0f', tonumber(legacy) * 1e12))
+    redis.call('HDEL', h, 'u')
+  end
+  return redis.call('HGET', h, 'p') or '0'
+end
+`;
+
+/**
  * KEYS: per limit (window set, token sum), then per budget (day hash, month hash).
- * ARGV: now, window, member, tokens, usd, nLimits, nBudgets, dayExpireAt, monthExpireAt,
- *       per limit (rpm, tpm), per budget (usdPerMonth, tokensPerMonth, usdPerDay, tokensPerDay); -1 = none.
+ * ARGV: now, window, member, tokens, pico-USD, nLimits, nBudgets, dayExpireAt, monthExpireAt,
+ *       per limit (rpm, tpm), per budget (usdPerMonth, tokensPerMonth, usdPerDay, tokensPerDay: USD as pico-USD
+ *       integer text, compared exactly as integers); -1 = none.
  * Returns {'ok', per limit: requests, tokens, oldestAt}
  *      or {'budget', budget index, amount index (BUDGET_ORDER, 1-based), spent as string}
  *      or {'rate', limit index, 'requests'|'tokens', wait ms, requests, tokens, oldestAt}.
  */
 export const RESERVE_LUA = `${EVICT}
+${PICO}
 local now = tonumber(ARGV[1])
 local win = tonumber(ARGV[2])
 local member = ARGV[3]
 local est = tonumber(ARGV[4])
-local usd = tonumber(ARGV[5])
+local pico = ARGV[5]
 local nl = tonumber(ARGV[6])
 local nb = tonumber(ARGV[7])
 for j = 1, nb do
-  local d = redis.call('HMGET', KEYS[2 * nl + 2 * j - 1], 't', 'u')
-  local m = redis.call('HMGET', KEYS[2 * nl + 2 * j], 't', 'u')
-  local spent = { tonumber(m[2] or '0'), tonumber(m[1] or '0'), tonumber(d[2] or '0'), tonumber(d[1] or '0') }
+  local dh, mh = KEYS[2 * nl + 2 * j - 1], KEYS[2 * nl + 2 * j]
+  local spent = { picoOf(mh), redis.call('HGET', mh, 't') or '0', picoOf(dh), redis.call('HGET', dh, 't') or '0' }
   local base = 10 + 2 * nl + 4 * (j - 1)
   for a = 1, 4 do
-    local limit = tonumber(ARGV[base + a - 1])
-    if limit >= 0 and spent[a] >= limit then return { 'budget', j, a, tostring(spent[a]) } end
+    local limit = ARGV[base + a - 1]
+    if limit ~= '-1' then
+      local hit
+      if a % 2 == 1 then hit = atLeast(spent[a], limit) else hit = tonumber(spent[a]) >= tonumber(limit) end
+      if hit then return { 'budget', j, a, spent[a] } end
+    end
   end
 end
 local counts = {}
@@ -98,7 +128,7 @@ for j = 1, nb do
   for p = 1, 2 do
     local h = KEYS[2 * nl + 2 * j - 2 + p]
     redis.call('HINCRBY', h, 't', est)
-    if usd ~= 0 then redis.call('HINCRBYFLOAT', h, 'u', ARGV[5]) end
+    if pico ~= '0' then redis.call('HINCRBY', h, 'p', pico) end
     redis.call('PEXPIREAT', h, ARGV[7 + p])
   end
 end
@@ -107,13 +137,14 @@ return out
 
 /**
  * Settle or release. KEYS as for reserve.
- * ARGV: old member, new member ('' = release: remove the entry), token delta, usd delta,
+ * ARGV: old member, new member ('' = release: remove the entry), token delta, pico-USD delta (integer text),
  *       nLimits, nBudgets, dayExpireAt, monthExpireAt, window.
  * An entry that already left its window is not touched; budgets always are.
  */
 export const SETTLE_LUA = `
+${PICO}
 local old, new = ARGV[1], ARGV[2]
-local dt, du = tonumber(ARGV[3]), tonumber(ARGV[4])
+local dt, dp = tonumber(ARGV[3]), ARGV[4]
 local nl, nb = tonumber(ARGV[5]), tonumber(ARGV[6])
 local win = tonumber(ARGV[9])
 for i = 1, nl do
@@ -131,7 +162,8 @@ for j = 1, nb do
   for p = 1, 2 do
     local h = KEYS[2 * nl + 2 * j - 2 + p]
     if dt ~= 0 then redis.call('HINCRBY', h, 't', dt) end
-    if du ~= 0 then redis.call('HINCRBYFLOAT', h, 'u', ARGV[4]) end
+    picoOf(h)
+    if dp ~= '0' then redis.call('HINCRBY', h, 'p', dp) end
     redis.call('PEXPIREAT', h, ARGV[6 + p])
   end
 end
@@ -140,21 +172,20 @@ return 1
 
 /**
  * KEYS: per scope (window set, token sum, day hash, month hash). ARGV: now, window.
- * Returns per scope: requests, tokens, day tokens, day usd (string), month tokens, month usd (string).
+ * Returns per scope: requests, tokens, day tokens, day pico-USD (string), month tokens, month pico-USD (string).
  */
 export const USAGE_LUA = `${EVICT}
+${PICO}
 local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[2])
 local out = {}
 for i = 1, #KEYS, 4 do
   evict(KEYS[i], KEYS[i + 1], cutoff)
-  local d = redis.call('HMGET', KEYS[i + 2], 't', 'u')
-  local m = redis.call('HMGET', KEYS[i + 3], 't', 'u')
   out[#out + 1] = redis.call('ZCARD', KEYS[i])
   out[#out + 1] = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
-  out[#out + 1] = tonumber(d[1] or '0')
-  out[#out + 1] = d[2] or '0'
-  out[#out + 1] = tonumber(m[1] or '0')
-  out[#out + 1] = m[2] or '0'
+  out[#out + 1] = tonumber(redis.call('HGET', KEYS[i + 2], 't') or '0')
+  out[#out + 1] = picoOf(KEYS[i + 2])
+  out[#out + 1] = tonumber(redis.call('HGET', KEYS[i + 3], 't') or '0')
+  out[#out + 1] = picoOf(KEYS[i + 3])
 end
 return out
 `;

@@ -11,12 +11,13 @@
  * Replica clocks must be NTP-synced: a skew of d ms shifts the window edge by d ms.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { picoToUsd, usdToPico } from '../cost/money.js';
 import type { Budget, RateLimit } from '../policy/decision.js';
 import { BUDGET_ORDER, budgetDenial } from './budgets.js';
 import { LuaScript } from './luaScript.js';
 import { periodsAt, type Periods } from './periods.js';
 import { RESERVE_LUA, SETTLE_LUA, USAGE_LUA } from './redisScripts.js';
-import { claimOnce, newReservation, validCost, wholeTokens } from './reservation.js';
+import { actualPico, claimOnce, newReservation, validCost, wholeTokens } from './reservation.js';
 import { mergeBudgets, mergeLimits, retrySeconds, scopeId, tightestWindow, windowOf, type WindowCount } from './scopes.js';
 import {
   WINDOW_MS,
@@ -135,11 +136,17 @@ export class RedisLimitStore implements LimitStore {
     if (limits.length === 0 && budgets.length === 0) return { ok: true, reservation };
 
     const args: (string | number)[] = [
-      now, WINDOW_MS, `${reservation.id}|${tokens}`, tokens, usdText(usd), limits.length, budgets.length,
+      now, WINDOW_MS, `${reservation.id}|${tokens}`, tokens, reservation.estimatedCostPico.toString(), limits.length, budgets.length,
       periods.dayEndsAt + BUDGET_GRACE_MS, periods.monthEndsAt + BUDGET_GRACE_MS,
     ];
     for (const limit of limits) args.push(limit.requestsPerMinute ?? -1, limit.tokensPerMinute ?? -1);
-    for (const budget of budgets) for (const name of BUDGET_ORDER) args.push(budget[name] ?? -1);
+    for (const budget of budgets) {
+      for (const name of BUDGET_ORDER) {
+        const amount = budget[name];
+        // USD caps as exact pico-USD integers; the script compares them as integers.
+        args.push(amount === undefined ? '-1' : name.startsWith('usd') ? usdToPico(amount).toString() : String(amount));
+      }
+    }
 
     let reply: unknown[];
     try {
@@ -164,7 +171,8 @@ export class RedisLimitStore implements LimitStore {
     if (kind === 'budget') {
       const budget = budgets[toNumber(reply[1]) - 1]!;
       const name = BUDGET_ORDER[toNumber(reply[2]) - 1]!;
-      return budgetDenial(budget, { name, limit: budget[name] ?? 0, spent: toNumber(reply[3]) }, periods, now);
+      const spent = name.startsWith('usd') ? picoToUsd(BigInt(String(reply[3]))) : toNumber(reply[3]);
+      return budgetDenial(budget, { name, limit: budget[name] ?? 0, spent }, periods, now);
     }
     if (kind === 'rate') {
       const limit = limits[toNumber(reply[1]) - 1]!;
@@ -192,20 +200,19 @@ export class RedisLimitStore implements LimitStore {
 
   settle(reservation: Reservation, actual: ActualUsage): Promise<void> {
     const tokens = wholeTokens(actual.tokens);
-    const usd = validCost(actual.costUsd);
-    return this.reconcile(reservation, `${reservation.id}|${tokens}`, tokens - reservation.estimatedTokens, usd - reservation.estimatedCostUsd, 'settle');
+    return this.reconcile(reservation, `${reservation.id}|${tokens}`, tokens - reservation.estimatedTokens, actualPico(actual) - reservation.estimatedCostPico, 'settle');
   }
 
   release(reservation: Reservation): Promise<void> {
-    return this.reconcile(reservation, '', -reservation.estimatedTokens, -reservation.estimatedCostUsd, 'release');
+    return this.reconcile(reservation, '', -reservation.estimatedTokens, -reservation.estimatedCostPico, 'release');
   }
 
-  private async reconcile(reservation: Reservation, member: string, tokenDelta: number, usdDelta: number, operation: 'settle' | 'release'): Promise<void> {
+  private async reconcile(reservation: Reservation, member: string, tokenDelta: number, picoDelta: bigint, operation: 'settle' | 'release'): Promise<void> {
     if (!reservation.enforced || !claimOnce(reservation)) return;
     if (reservation.limits.length === 0 && reservation.budgets.length === 0) return;
     const periods = periodsAt(reservation.at);
     const args = [
-      `${reservation.id}|${reservation.estimatedTokens}`, member, tokenDelta, usdText(usdDelta),
+      `${reservation.id}|${reservation.estimatedTokens}`, member, tokenDelta, picoDelta.toString(),
       reservation.limits.length, reservation.budgets.length,
       periods.dayEndsAt + BUDGET_GRACE_MS, periods.monthEndsAt + BUDGET_GRACE_MS, WINDOW_MS,
     ];
@@ -233,13 +240,14 @@ export class RedisLimitStore implements LimitStore {
       key: ref.key,
       requestsLastMinute: toNumber(reply[6 * i]),
       tokensLastMinute: toNumber(reply[6 * i + 1]),
-      day: { tokens: toNumber(reply[6 * i + 2]), usd: toNumber(reply[6 * i + 3]) },
-      month: { tokens: toNumber(reply[6 * i + 4]), usd: toNumber(reply[6 * i + 5]) },
+      day: { tokens: toNumber(reply[6 * i + 2]), usd: picoUsd(reply[6 * i + 3]) },
+      month: { tokens: toNumber(reply[6 * i + 4]), usd: picoUsd(reply[6 * i + 5]) },
     }));
   }
 }
 
-/** A USD amount as Redis float text, without exponent notation. */
-function usdText(usd: number): string {
-  return usd === 0 ? '0' : usd.toFixed(12);
+/** A pico-USD integer reply as USD (for the policy's usage input; budgets compare the integers themselves). */
+function picoUsd(reply: unknown): number {
+  const text = String(reply ?? '0');
+  return /^-?\d{1,30}$/.test(text) ? picoToUsd(BigInt(text)) : 0;
 }

@@ -3,6 +3,7 @@
  * reservation, whichever store and however often the pipeline calls them.
  */
 import { randomUUID } from 'node:crypto';
+import { usdToPico } from '../cost/money.js';
 import type { Budget, RateLimit } from '../policy/decision.js';
 import type { Periods } from './periods.js';
 import type { Reservation } from './types.js';
@@ -23,6 +24,7 @@ export function newReservation(
     budgets: budgets.map(({ scope, key }) => ({ scope, key })),
     estimatedTokens: estimate.tokens,
     estimatedCostUsd: estimate.usd,
+    estimatedCostPico: usdToPico(estimate.usd),
     at: now,
     day: periods.day,
     month: periods.month,
@@ -45,4 +47,10 @@ export function wholeTokens(tokens: number): number {
 /** A cost as a non-negative finite number. */
 export function validCost(usd: number): number {
   return Number.isFinite(usd) && usd > 0 ? usd : 0;
+}
+
+/** A settled cost in exact pico-USD: the audit trail's amount when the pipeline has it, else the reported number's decimal. */
+export function actualPico(actual: { costUsd: number; costPico?: bigint }): bigint {
+  if (actual.costPico !== undefined) return actual.costPico > 0n ? actual.costPico : 0n;
+  return usdToPico(validCost(actual.costUsd));
 }

@@ -8,10 +8,13 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 
 const SnapshotSchema = z.object({
-  version: z.literal(1),
+  /** 2: USD as pico-USD integer text (exact); 1 (older): USD as a number. */
+  version: z.union([z.literal(1), z.literal(2)]),
   savedAt: z.number(),
-  /** Counter id (`d:YYYY-MM-DD|scope:key` or `m:YYYY-MM|scope:key`) → [tokens, usd]. */
-  budgets: z.record(z.string(), z.tuple([z.number(), z.number()])),
+  /** Counter id (`d:YYYY-MM-DD|scope:key` or `m:YYYY-MM|scope:key`) → [tokens, pico-USD]. */
+  budgets: z.record(z.string(), z.tuple([z.number(), z.union([z.string().regex(/^-?\d{1,30}$/), z.number()])])),
+  /** The journal entries (journal.ts) this snapshot includes: entries up to this sequence are not replayed. */
+  journalSeq: z.number().int().nonnegative().optional(),
 });
 
 export type BudgetSnapshot = z.infer<typeof SnapshotSchema>;

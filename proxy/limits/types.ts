@@ -46,6 +46,8 @@ export interface Reservation {
   readonly budgets: readonly ScopeRef[];
   readonly estimatedTokens: number;
   readonly estimatedCostUsd: number;
+  /** estimatedCostUsd in exact pico-USD: what reserve added to the budgets, and settle and release take back. */
+  readonly estimatedCostPico: bigint;
   /** Unix ms of the reservation; the request is charged to this instant's day and month. */
   readonly at: number;
   /** UTC period ids of `at`: `YYYY-MM-DD` and `YYYY-MM`. */
@@ -110,6 +112,14 @@ export interface ActualUsage {
   /** Input plus output tokens the provider reported (or the gateway counted). */
   tokens: number;
   costUsd: number;
+  /** The exact cost in pico-USD (the audit trail's amount); when absent, costUsd's decimal is used. */
+  costPico?: bigint;
+}
+
+/** A budget counter: tokens, and USD as exact pico-USD (1e-12 USD), as the audit trail counts money. */
+export interface Spend {
+  tokens: number;
+  pico: bigint;
 }
 
 export interface PeriodUsage {
@@ -146,4 +156,4 @@ export interface LimitStore {
 }
 
 /** Where a store reports errors it does not throw (logging/metrics hook). */
-export type LimitErrorHandler = (error: unknown, operation: 'reserve' | 'settle' | 'release' | 'usage' | 'snapshot' | 'connect') => void;
+export type LimitErrorHandler = (error: unknown, operation: 'reserve' | 'settle' | 'release' | 'usage' | 'snapshot' | 'journal' | 'connect') => void;

@@ -165,27 +165,30 @@ export async function reserve(ctx: RequestContext, limits: LimitStore, decision:
 }
 
 /**
- * Settles the reservation with what the request really used, or releases it when
- * no provider was reached. Never throws and is not awaited by the response: the
- * store reports its own failures.
+ * Settles the reservation with what the request really used (its exact pico-USD
+ * cost), or releases it when no provider was reached. Never rejects: the store
+ * reports its own failures. The returned promise resolves once the settled spend
+ * is durable (the memory store's journal; the Redis store's reply), and the
+ * response's last bytes wait for it, as they wait for the audit record.
  */
-export function settleUsage(ctx: RequestContext, deps: PipelineDeps): void {
+export function settleUsage(ctx: RequestContext, deps: PipelineDeps): Promise<void> | undefined {
   if (ctx.runKey !== undefined && ctx.usage !== undefined) {
     void deps.agentState?.settleRun(ctx.runKey, ctx.usage.inputTokens + ctx.usage.outputTokens, Math.ceil((ctx.cost?.usd ?? 0) * 1e6));
   }
   const reservation = ctx.reservation;
-  if (!reservation || !deps.limits) return;
+  if (!reservation || !deps.limits) return undefined;
   ctx.reservation = undefined;
   const reached = ctx.attempts.some((attempt) => attempt.outcome !== 'skipped');
   if (!reached) {
     void deps.limits.release(reservation);
-    return;
+    return undefined;
   }
   const usage = ctx.usage;
-  void deps.limits.settle(reservation, {
+  return deps.limits.settle(reservation, {
     tokens: usage ? usage.inputTokens + usage.outputTokens : 0,
     costUsd: ctx.cost?.usd ?? 0,
-  });
+    ...(ctx.cost ? { costPico: ctx.cost.pico } : {}),
+  }).catch(() => undefined);
 }
 
 export function toPolicyPrincipal(principal: Principal): PolicyPrincipal {

@@ -1,6 +1,7 @@
 /**
- * How every request ends: facts → span (the audit record) → durable spool → the
- * response's last bytes. No acknowledged request without its audit record.
+ * How every request ends: facts → span (the audit record) → durable spool and
+ * settled spend → the response's last bytes. No acknowledged request without its
+ * audit record, nor without its spend counted against its budgets.
  */
 import { asGatehouseError, type GatehouseError } from '../errors.js';
 import type { Outcome } from '../telemetry/attributes.js';
@@ -10,11 +11,12 @@ import { emitTelemetry } from './emit.js';
 import { settleUsage } from './enforce.js';
 import type { ResponseSink } from './sink.js';
 
-/** Ends the request's telemetry and waits until its audit record is durable. */
+/** Ends the request's telemetry and waits until its audit record and its settled spend are durable. */
 export async function finishRequest(ctx: RequestContext, deps: PipelineDeps): Promise<void> {
-  settleUsage(ctx, deps);
+  const settled = settleUsage(ctx, deps);
   emitTelemetry(ctx, deps.emit);
   if (deps.audit) await deps.audit.durable();
+  if (settled !== undefined) await settled;
 }
 
 export function outcomeOf(error: GatehouseError): Outcome {

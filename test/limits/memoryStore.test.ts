@@ -51,17 +51,21 @@ describe('memory limit store snapshot', () => {
     expect((await readdir(join(dir, 'state'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('writes the snapshot periodically, not only on shutdown', async () => {
+  it('writes the snapshot periodically, not only on shutdown, with settled spend only', async () => {
     const store = await open({ snapshotIntervalMs: 20 });
-    await store.reserve({ limits: [], budgets: [budget], estimatedTokens: 42, now: NOW });
+    const settled = await store.reserve({ limits: [], budgets: [budget], estimatedTokens: 10, now: NOW });
+    if (!settled.ok) throw new Error('refused');
+    await store.settle(settled.reservation, { tokens: 42, costUsd: 0 });
+    // In flight: not in the snapshot (a restart drops it with its request).
+    await store.reserve({ limits: [], budgets: [budget], estimatedTokens: 1000, now: NOW });
     const path = join(dir, 'state', 'limits.json');
     let text = '';
     for (let i = 0; i < 100 && !text.includes('42'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       text = await readFile(path, 'utf8').catch(() => '');
     }
-    expect(JSON.parse(text)).toMatchObject({ version: 1 });
-    expect(Object.values(JSON.parse(text).budgets)).toContainEqual([42, 0]);
+    expect(JSON.parse(text)).toMatchObject({ version: 2, journalSeq: 1 });
+    expect(Object.values(JSON.parse(text).budgets)).toContainEqual([42, '0']);
   });
 
   it('drops periods that ended while the proxy was down', async () => {

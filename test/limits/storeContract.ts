@@ -170,6 +170,26 @@ export function storeContract(store: () => LimitStore): void {
     expect(okCount(results)).toBe(3);
   });
 
+  it('counts money exactly: five concurrent $0.01 requests reach a $0.05 budget exactly, and the sixth is refused', async () => {
+    const budget = { scope: 'user' as const, key: unique('u'), usdPerDay: 0.05 };
+    // Reserved together (as five concurrent streams), each estimated at $0.01, settled at $0.01 (10^10 pico-USD).
+    const reserved = await Promise.all(Array.from({ length: 5 }, () => store().reserve({ limits: [], budgets: [budget], estimatedTokens: 1, estimatedCostUsd: 0.01, now: T0 })));
+    expect(okCount(reserved)).toBe(5);
+    await Promise.all(reserved.map((r) => (r.ok ? store().settle(r.reservation, { tokens: 1, costUsd: 0.01, costPico: 10_000_000_000n }) : undefined)));
+    const [usage] = await store().usage([budget], T0);
+    // Binary floats would give 0.049999999999999996 here, and admit a sixth.
+    expect(usage!.day.usd).toBe(0.05);
+    expect(await store().reserve({ limits: [], budgets: [budget], estimatedTokens: 1, now: T0 })).toMatchObject({ ok: false, code: 'budget_exceeded', budget: 'usdPerDay', limit: 0.05, spent: 0.05 });
+    // Amounts that are not binary fractions add up exactly too: 0.1 + 0.2 reaches a $0.3 budget.
+    const tenths = { scope: 'user' as const, key: unique('u'), usdPerDay: 0.3 };
+    for (const cost of [0.1, 0.2]) {
+      const r = await store().reserve({ limits: [], budgets: [tenths], estimatedTokens: 1, now: T0 });
+      if (!r.ok) throw new Error('refused');
+      await store().settle(r.reservation, { tokens: 1, costUsd: cost });
+    }
+    expect(await store().reserve({ limits: [], budgets: [tenths], estimatedTokens: 1, now: T0 })).toMatchObject({ ok: false, code: 'budget_exceeded' });
+  });
+
   it('reads unknown scopes as zeros', async () => {
     expect(await store().usage([{ scope: 'global', key: unique('none') }], T0)).toEqual([
       expect.objectContaining({ requestsLastMinute: 0, tokensLastMinute: 0, day: { tokens: 0, usd: 0 }, month: { tokens: 0, usd: 0 } }),
