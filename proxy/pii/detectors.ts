@@ -10,12 +10,21 @@ import { digitsOf, ibanEnd, ibanExtent, isNanpPhone, isPaymentCard, isUsSsn } fr
 import { PLACEHOLDER_SOURCE } from './placeholders.js';
 import { SECRET_DETECTORS } from './secrets.js';
 
+/**
+ * Letters of addresses in other scripts (RFC 6531 internationalized email), for
+ * what the fold (foldedText.ts) leaves non-ASCII: Latin with accents and
+ * look-alikes arrive folded to ASCII; Greek, Cyrillic, Hebrew, Arabic,
+ * Devanagari, kana, Han and Hangul stay as they are.
+ */
+const INTL = '\\u00c0-\\u024f\\u0370-\\u03ff\\u0400-\\u04ff\\u0590-\\u05ff\\u0600-\\u06ff\\u0900-\\u097f\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af';
+const LETTER = `A-Za-z0-9${INTL}`;
+
 const EMAIL: Detector = {
   name: 'email',
   kind: 'email',
   source:
-    '(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@' +
-    '(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])',
+    `(?<![${LETTER}._%+-])[${LETTER}][${LETTER}._%+-]{0,63}@` +
+    `(?:[${LETTER}](?:[${LETTER}-]{0,61}[${LETTER}])?\\.)+[A-Za-z${INTL}]{2,24}(?![${LETTER}-])`,
 };
 
 /** Countries that issue IBANs, upper or lower case: `(?:AD|ad|AE|ae|…)`. */
@@ -39,9 +48,11 @@ const IBAN: Detector = {
 const CARD: Detector = {
   name: 'payment_card',
   kind: 'payment_card',
-  // Unseparated, or in the layouts cards are printed in: 4-4-4-4(-3), 4-4-4-3, 4-6-5, 4-6-4.
+  // Unseparated, or in the layouts cards are printed in: 4-4-4-4(-3), 4-4-4-3, 4-6-5, 4-6-4, each gap
+  // a space, dash or dot (mixed too); full-width digits and zero-width spaces arrive folded (foldedText.ts).
+  // Luhn-checked, so order numbers and dates in the same layouts are left alone.
   source:
-    '(?<![\\w.,+-])(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{3,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})(?!\\d|[.,]\\d)',
+    '(?<![\\w.,+-])(?:\\d{13,19}|\\d{4}[ .-]\\d{4}[ .-]\\d{4}[ .-]\\d{3,4}(?:[ .-]\\d{3})?|\\d{4}[ .-]\\d{6}[ .-]\\d{4,5})(?!\\d|[.,]\\d)',
   accept: acceptCard,
 };
 
@@ -57,10 +68,13 @@ const SSN_KEYWORD = `(?:${caseless('ssn')}|${caseless('social security')}(?: ${c
 const SSN: Detector = {
   name: 'us_ssn',
   kind: 'us_ssn',
-  // Written with dashes or spaces; a bare nine-digit number only right after "SSN".
-  source: `(?<![\\w-])(?:\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4})(?![\\w-]|[.,]\\d)|(?<![A-Za-z])${SSN_KEYWORD}[ \\t]{0,3}(?:#|no\\.?)?[ \\t]{0,3}[:=]?[ \\t]{0,3}\\d{9}(?!\\d)`,
+  // Written with dashes or spaces; a bare nine-digit number only when "SSN" or "social security" is
+  // within a few words before it ("my SSN is 123456789") or right after it ("123456789 (SSN)").
+  source: `(?<![\\w-])(?:\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4})(?![\\w-]|[.,]\\d)`
+    + `|(?<![A-Za-z])${SSN_KEYWORD}[^\\d\\n]{0,24}\\d{9}(?![\\d-]|[.,]\\d)`
+    + `|(?<![\\w.,-])\\d{9}(?![\\d-]|[.,]\\d)(?=[^\\d\\n]{0,12}${SSN_KEYWORD})`,
   accept: (match) => {
-    const digits = digitsOf(match);
+    const digits = match.length === 9 || /^\d/.test(match) ? digitsOf(match) : match.slice(-9);
     if (!isUsSsn(digits)) return undefined;
     return /^\d/.test(match) ? [0, match.length] : [match.length - 9, match.length];
   },

@@ -8,6 +8,7 @@
 import type { PiiClass } from '../policy/decision.js';
 import type { DetectionKind, Detector } from './detector.js';
 import { LITERAL_PLACEHOLDER, PII_DETECTORS } from './detectors.js';
+import { foldForScan } from './foldedText.js';
 
 /** One detection: a value of `kind` at text[start, end). Matches never overlap. */
 export interface Detection {
@@ -65,10 +66,27 @@ function applicableMask(text: string, classes: readonly PiiClass[], placeholders
 /**
  * Finds every value of the chosen classes in `text`, left to right, without overlaps.
  * With `placeholders`, placeholder-shaped tokens the text already contains (such as a
- * literal `<EMAIL_1>`) are reported too, as kind `placeholder`.
+ * literal `<EMAIL_1>`) are reported too, as kind `placeholder`. Text with non-ASCII
+ * characters is scanned in its folded form (foldedText.ts: no format characters,
+ * NFKC, Latin look-alikes), and each detection is the span of the original text it
+ * came from.
  */
 export function scan(text: string, classes: readonly PiiClass[], placeholders = false): Detection[] {
   if (text.length < MIN_LENGTH || classes.length === 0) return [];
+  const folded = foldForScan(text);
+  if (folded === undefined) return scanAscii(text, classes, placeholders);
+  const found = scanAscii(folded.text, classes, placeholders);
+  const { starts, ends } = folded;
+  if (starts === undefined || ends === undefined) return found;
+  for (const d of found) {
+    d.end = ends[d.end - 1]!;
+    d.start = starts[d.start]!;
+  }
+  return found;
+}
+
+function scanAscii(text: string, classes: readonly PiiClass[], placeholders: boolean): Detection[] {
+  if (text.length < MIN_LENGTH) return [];
   const mask = applicableMask(text, classes, placeholders);
   if (mask === 0) return [];
   let compiled = cache.get(mask);

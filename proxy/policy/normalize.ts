@@ -61,8 +61,8 @@ const TICKER_LIKE = /(?<![\w$<[{|/#\\])([A-Z]{2,5})(?![\w>\]}|])/g;
 let prototypes: Record<string, string> | undefined;
 const folded = new Map<string, string>();
 
-/** One non-ASCII character as the ASCII it imitates, or itself. */
-function foldChar(char: string): string {
+/** One non-ASCII character as the ASCII it imitates, or itself (also the PII scanner's fold, proxy/pii/foldedText.ts). */
+export function foldChar(char: string): string {
   const known = folded.get(char);
   if (known !== undefined) return known;
   let out = char;
