@@ -9,6 +9,7 @@ import { resolveConfig } from '../cli/configSource.js';
 import { fail, pass, type CheckResult } from './check.js';
 import { checkAgents } from './checks/agents.js';
 import { checkAttribution } from './checks/attribution.js';
+import { checkBudgetDurability } from './checks/budgetDurability.js';
 import { checkAuditMode, checkCollector, checkSchema, checkSigningKey, checkSpool } from './checks/audit.js';
 import { checkShadowedModels } from './checks/configHygiene.js';
 import { checkFailover } from './checks/failover.js';
@@ -43,6 +44,7 @@ export async function runReadiness(options: ReadinessOptions = {}): Promise<Chec
   const results: CheckResult[] = [pass('config.valid', 'the config loads', inputs.source)];
   results.push(checkShadowedModels(inputs));
   results.push(checkLimits(inputs));
+  results.push(await checkBudgetDurability(inputs));
   results.push(checkAttribution(inputs));
   results.push(checkAuditMode(inputs));
   results.push(await checkCollector(inputs));
