@@ -7,9 +7,10 @@
  * is one query over the rollups or an indexed range (docs/console.md).
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -28,7 +29,7 @@ import { bucketFor, costSeries } from './data/costSeries.js';
 import { promptVersions } from './data/promptVersions.js';
 import type { ConsoleDeps } from './deps.js';
 import { LoginThrottle } from './loginThrottle.js';
-import { csrfMatches, SESSION_COOKIE, IDLE_MS, type Session } from './sessions.js';
+import { csrfMatches, SESSION_COOKIE, IDLE_MS, MAX_AGE_MS, type Session } from './sessions.js';
 import { agentsPage } from './views/agents.js';
 import { approvalsPage, type ApprovalRow } from './views/approvals.js';
 import { budgetsPage, costsPage, RANGES } from './views/costs.js';
@@ -43,20 +44,52 @@ type Env = { Variables: { session: Session } };
 const HOUR = 3_600_000;
 const MAX_RANGE_MS = 2 * 366 * 24 * HOUR;
 const PAGE_SIZE = 50;
+/** The largest form the console accepts (a key, a reason, a date range). */
+const MAX_FORM_BYTES = 16 * 1024;
 const GROUPINGS: Record<string, RollupDimension> = {
   team: 'team_id', user: 'user_id', agent: 'agent_id', model: 'model', 'prompt-version': 'prompt_version',
   tenant: 'tenant_id', feature: 'feature', provider: 'provider',
 };
 
 class BadInput extends Error {}
+/** The role may open the page, but not this part of it (403 forbidden). */
+class Forbidden extends Error {}
 
-/** `YYYY-MM-DDTHH:MM` (a datetime-local field, read as UTC) or any ISO 8601 instant. */
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]` (a date or datetime-local field, read
+ * as UTC), or an ISO 8601 instant with `Z` or an offset; years 1970 to 9999,
+ * and no day that does not exist (2026-02-30 is refused, not moved to March).
+ */
 function instant(value: string | undefined, name: string): Date | undefined {
   if (value === undefined || value === '') return undefined;
-  const text = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/.test(value) ? `${value}${value.length === 10 ? 'T00:00' : ''}Z` : value;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new BadInput(`${name}: expected a date and time such as 2026-12-01T09:00`);
+  const bad = () => new BadInput(`${name}: expected a UTC date and time such as 2026-12-01T09:00, or an ISO 8601 instant with Z or an offset`);
+  const local = LOCAL_TIME.exec(value);
+  let date: Date;
+  if (local !== null) {
+    const [y, mo, d, h = '0', mi = '0', sec = '0'] = local.slice(1).map((part) => part ?? undefined) as string[];
+    date = new Date(0);
+    date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+    date.setUTCHours(Number(h), Number(mi), Number(sec), 0);
+    // A day or time that does not exist rolls over: refuse it.
+    if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)
+      || date.getUTCHours() !== Number(h) || date.getUTCMinutes() !== Number(mi) || date.getUTCSeconds() !== Number(sec)) throw bad();
+  } else if (ISO_INSTANT.test(value)) {
+    date = new Date(value);
+  } else {
+    throw bad();
+  }
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) throw bad();
   return date;
+}
+
+/** A record's seq: a positive decimal integer as written, nothing else. */
+function seqOf(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw new BadInput(`${name}: a record seq (a positive integer)`);
+  return Number(value);
 }
 
 function short(value: string | undefined, name: string): string | undefined {
@@ -76,6 +109,9 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   }));
   // Every POST must come from a page of this console (Origin, or Sec-Fetch-Site for browsers that send no Origin).
   app.use('*', csrf());
+  // Forms are small; a larger body is refused before it is read.
+  // The unread rest of the body leaves the connection unusable: it is closed.
+  app.post('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('the form is too large', 413, { connection: 'close' }) }));
   app.use('*', async (c, next) => {
     await next();
     if (!c.req.path.startsWith('/assets/')) c.header('cache-control', 'no-store');
@@ -91,11 +127,12 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   app.get('/login', (c) => c.html(loginPage()));
   app.post('/login', async (c) => {
     const address = c.env && typeof c.env === 'object' && 'incoming' in c.env ? String((c.env as { incoming: { socket: { remoteAddress?: string } } }).incoming.socket.remoteAddress) : 'unknown';
-    if (!throttle.allowed(address)) return c.html(loginPage('Too many failed logins from this address; wait a few minutes.'), 429);
     const form = await c.req.parseBody();
     const key = typeof form.key === 'string' ? form.key.trim() : '';
+    // A key in force always logs in; wrong keys from one address are throttled (behind a proxy, everyone shares it).
     const entry = key.length <= 200 ? await deps.keys.authenticate(key) : undefined;
     if (entry === undefined) {
+      if (!throttle.allowed(address)) return c.html(loginPage('Too many failed logins from this address; wait a few minutes.'), 429);
       throttle.failed(address);
       log.warn('console: login refused', { address });
       return c.html(loginPage('That key is not a console key in force.'), 401);
@@ -112,13 +149,18 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     const api = c.req.path.startsWith('/api/');
     const entry = api && bearer !== undefined && bearer.length <= 200 ? await deps.keys.authenticate(bearer) : undefined;
     const session = entry
-      ? { id: '', keyId: entry.id, role: entry.role, tenant: entry.tenant, user: entry.user, csrf: '', createdAt: Date.now(), seenAt: Date.now() }
+      ? { id: '', keyId: entry.id, keyHash: entry.hash, role: entry.role, tenant: entry.tenant, user: entry.user, csrf: '', createdAt: Date.now(), seenAt: Date.now() }
       : deps.sessions.find(getCookie(c, SESSION_COOKIE));
     if (session === undefined) {
       if (api) return c.json({ error: { code: 'unauthenticated', message: 'a console key is required (Authorization: Bearer ghc_...)' } }, 401);
       return c.redirect('/login', 303);
     }
     c.set('session', session);
+    // The cookie lives as long as the session may: renewed on use, up to the session's absolute end.
+    if (session.id !== '') {
+      const left = Math.min(IDLE_MS, MAX_AGE_MS - (Date.now() - session.createdAt));
+      setCookie(c, SESSION_COOKIE, session.id, { ...cookie, maxAge: Math.max(1, Math.floor(left / 1000)) });
+    }
     // A state-changing form carries the session's CSRF token (an API key needs none: no cookie is involved).
     if (c.req.method === 'POST' && session.id !== '') {
       const form = await c.req.parseBody();
@@ -148,6 +190,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
         return json ? c.json(data as object) : c.html(render(session, data, c));
       } catch (error) {
         if (error instanceof BadInput) return json ? c.json({ error: { code: 'invalid_request', message: error.message } }, 400) : c.html(page('Bad request', error.message, session), 400);
+        if (error instanceof Forbidden) return json ? c.json({ error: { code: 'forbidden', message: error.message } }, 403) : c.html(page('Not allowed', error.message, session), 403);
         throw error;
       }
     };
@@ -170,7 +213,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
       to = givenTo ?? new Date(now);
       from = givenFrom ?? new Date(to.getTime() - 24 * HOUR);
     } else {
-      const hours = RANGES[range];
+      const hours = Object.hasOwn(RANGES, range) ? RANGES[range] : undefined;
       if (hours === undefined) throw new BadInput(`range: one of ${Object.keys(RANGES).join(', ')}, custom`);
       // Whole hours: the rollups' grain; the current hour is included.
       to = new Date(Math.floor(now / HOUR) * HOUR + HOUR);
@@ -207,11 +250,10 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     }
     const askedTenant = short(c.req.query('tenant'), 'tenant');
     if (tenant === undefined && askedTenant !== undefined) filter.tenant = askedTenant;
-    const before = c.req.query('before');
-    const beforeSeq = before === undefined || before === '' ? undefined : Number(before);
-    if (beforeSeq !== undefined && (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1)) throw new BadInput('before: a record seq');
+    const beforeSeq = seqOf(c.req.query('before'), 'before');
     const from = instant(filter.from, 'from');
     const to = instant(filter.to, 'to');
+    if (from !== undefined && to !== undefined && to.getTime() <= from.getTime()) throw new BadInput('from must be before to');
     const rows = await searchRequests(deps.store.db, {
       user: filter.user, agent: filter.agent, outcome: filter.outcome, tenant: tenant ?? filter.tenant, from, to,
       limit: PAGE_SIZE, newestFirst: true, ...(beforeSeq !== undefined ? { beforeSeq } : {}),
@@ -222,8 +264,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   }, (session, v) => requestsPage(session, v.filter, v.records, v.next ?? undefined));
 
   view('records', '/requests/:seq', async (c, session) => {
-    const seq = Number(c.req.param('seq'));
-    if (!Number.isSafeInteger(seq) || seq < 1) throw new BadInput('a record seq is a positive integer');
+    const seq = seqOf(c.req.param('seq'), 'seq') ?? 0;
     const detail = await showRecord(deps.store.db, seq);
     const tenant = tenantOf(session);
     // Another tenant's records do not exist for this session.
@@ -248,14 +289,15 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     const form = await c.req.parseBody();
     try {
       const from = instant(typeof form.from === 'string' ? form.from : undefined, 'from') ?? new Date(0);
-      const to = instant(typeof form.to === 'string' ? form.to : undefined, 'to') ?? new Date();
+      const to = instant(typeof form.to === 'string' ? form.to : undefined, 'to') ?? new Date(Date.now() + 86_400_000);
       if (to.getTime() <= from.getTime()) throw new BadInput('from must be before to');
       const tenant = tenantOf(session);
       const done = await deps.chain.export({ from, to, ...(tenant !== undefined ? { tenant } : {}) });
       log.info('console: export', { key: session.keyId, export: done.id, tenant: tenant ?? '*' });
       const exported: ExportDone = {
         id: done.id, records: done.manifest.rows.records, firstSeq: done.manifest.first_seq, lastSeq: done.manifest.last_seq,
-        files: (await readdir(done.dir)).sort(),
+        files: (await readdir(done.dir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile())
+          .map((f) => relative(done.dir, join(f.parentPath, f.name)).split(sep).join('/')).sort(),
       };
       deps.exports.set(done.id, { dir: done.dir, tenant: session.tenant });
       return c.html(integrityPage(session, await integrity(session, { exported })));
@@ -264,15 +306,17 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
       return c.html(integrityPage(session, await integrity(session, { error: message })), error instanceof BadInput ? 400 : 500);
     }
   });
-  app.get('/integrity/exports/:id/:file', async (c) => {
+  app.get('/integrity/exports/:id/*', async (c) => {
     const session = c.get('session');
     const made = deps.exports.get(c.req.param('id'));
-    const file = c.req.param('file');
-    // Only this process's exports, only to the scope that made them, only plain file names.
-    if (!mayOpen(session, 'integrity') || made === undefined || made.tenant !== session.tenant || !/^[A-Za-z0-9._-]+$/.test(file) || file.startsWith('.')) return c.text('not found', 404);
-    const body = await readFile(join(made.dir, file)).catch(() => undefined);
+    const file = decodeURIComponent(c.req.path.slice(`/integrity/exports/${c.req.param('id')}/`.length));
+    // Only this process's exports, only to the scope that made them, only plain names one folder deep (records/date=…/x.parquet).
+    const plain = /^(?:[A-Za-z0-9][A-Za-z0-9._=-]*\/){0,2}[A-Za-z0-9][A-Za-z0-9._=-]*$/.test(file) && !file.split('/').some((part) => part.includes('..'));
+    if (!mayOpen(session, 'integrity') || made === undefined || made.tenant !== session.tenant || !plain) return c.text('not found', 404);
+    const body = await readFile(join(made.dir, ...file.split('/'))).catch(() => undefined);
     if (body === undefined) return c.text('not found', 404);
-    return c.body(new Uint8Array(body), 200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${file}"` });
+    const name = file.split('/').at(-1)!;
+    return c.body(new Uint8Array(body), 200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}"` });
   });
 
   view('agents', '/agents', async (_c, session) => {
@@ -292,7 +336,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
     const now = Date.now();
     const list = service && tenant !== undefined ? await service.list(tenant, status as ApprovalStatus, 200) : [];
     const rows: ApprovalRow[] = list.map((a) => ({ approval: a, status: effectiveStatus(a, now), approvedBy: approversOf(a) }));
-    return { approvals: rows, available: service !== undefined, canDecide: canDecide(session), status, ...notice };
+    return { approvals: rows, available: service !== undefined, canDecide: canDecide(session), status, global: tenant === undefined, ...notice };
   };
   const canDecide = (s: Session) => deps.approvals !== undefined && (s.role === 'approver' || s.role === 'admin') && s.user !== undefined && tenantOf(s) !== undefined;
   view('approvals', '/approvals', (c, session) => approvalsView(session, c.req.query('status') ?? 'pending'),
@@ -327,16 +371,16 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   view('prompts', '/prompts/:id', async (c, session) => {
     const id = short(c.req.param('id'), 'id') ?? '';
     // The impact compares every tenant's requests: a tenant's key sees its own traffic on the list page only.
-    if (tenantOf(session) !== undefined) throw new BadInput('the impact of a version covers every tenant; it needs a global console key (tenant "*")');
+    if (tenantOf(session) !== undefined) throw new Forbidden('the impact of a version covers every tenant; it needs a global console key (tenant "*")');
     return { id, impact: await promptImpact(deps.store.db, id, undefined, new Date(Date.now() - 90 * 24 * HOUR)) ?? null, history: await promptHistory(deps.store.db, id) };
   }, (session, v) => promptImpactPage(session, v.id, v.impact ?? undefined, v.history));
 
-  app.notFound((c) => c.text('not found', 404));
+  app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: { code: 'not_found', message: 'no such page' } }, 404) : c.text('not found', 404)));
   app.onError((error, c) => {
     // E.g. hono/csrf's 403 for a POST from another origin.
     if (error instanceof HTTPException) return error.getResponse();
     log.error('console: request failed', { path: c.req.path, error: String(error) });
-    return c.text('internal error', 500);
+    return c.req.path.startsWith('/api/') ? c.json({ error: { code: 'internal_error', message: 'internal error' } }, 500) : c.text('internal error', 500);
   });
   return app;
 }

@@ -89,7 +89,6 @@ export class ConsoleKeys {
   private byHash = new Map<string, ConsoleKeyEntry>();
   private byId = new Map<string, ConsoleKeyEntry>();
   private version = -1;
-  private checkedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(readonly file: string) {}
@@ -110,15 +109,14 @@ export class ConsoleKeys {
 
   /**
    * The key's entry, looked up by digest (timing reveals at most a prefix of a
-   * hash). An unknown key re-reads a changed file first (at most once a
-   * second), so a key made a moment ago works at once.
+   * hash). An unknown key first re-reads the file if it changed (one stat), so
+   * a key made a moment ago works at once.
    */
   async authenticate(secret: string): Promise<ConsoleKeyEntry | undefined> {
     if (secret === '') return undefined;
     const hash = hashKey(secret);
     const found = this.byHash.get(hash);
-    if (found !== undefined || Date.now() - this.checkedAt < 1_000) return found;
-    this.checkedAt = Date.now();
+    if (found !== undefined) return found;
     await this.reload().catch(() => undefined);
     return this.byHash.get(hash);
   }

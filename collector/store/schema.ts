@@ -64,15 +64,24 @@ export async function migrate(connection: DuckDBConnection, file: string): Promi
       + 'export and verify it with that version (gatehouse audit export), archive the export, and start the collector on a new data directory');
   }
   const fresh = types.size === 0;
-  const hadDaily = (await connection.runAndReadAll(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'cost_daily'`)).getRows()[0]?.[0] !== 0n;
   for (const ddl of TABLES) await connection.run(ddl);
-  // A store written before cost_daily existed: derive it from the hourly rollups (exact sums of exact sums), up to the last record.
-  // Loaded here: costDaily.ts imports this module's dimensions.
-  if (!fresh && !hadDaily) {
-    await (await import('../rollups/costDaily.js')).backfillDaily(connection);
-    await connection.run('DELETE FROM cost_daily_state');
+  // cost_daily has no mark yet: a fresh store starts at 0; a store written before cost_daily existed (or whose
+  // backfill was interrupted) gets it from its hourly rollups (exact sums of exact sums), up to its last record,
+  // in one transaction with the mark, so a crash midway is simply done again at the next open.
+  const marked = (await connection.runAndReadAll('SELECT count(*) FROM cost_daily_state')).getRows()[0]?.[0] !== 0n;
+  if (!marked) {
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await connection.run('DELETE FROM cost_daily');
+      // Loaded here: costDaily.ts imports this module's dimensions.
+      if (!fresh) await (await import('../rollups/costDaily.js')).backfillDaily(connection);
+      await connection.run('INSERT INTO cost_daily_state SELECT coalesce(max(seq), 0) FROM audit_records');
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
-  await connection.run(`INSERT INTO cost_daily_state SELECT coalesce(max(seq), 0) FROM audit_records WHERE NOT EXISTS (SELECT 1 FROM cost_daily_state)`);
   if (fresh) return;
   const have = new Set(types.keys());
   for (const c of AUDIT_COLUMNS) {

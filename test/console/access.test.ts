@@ -6,6 +6,7 @@
  * bad input is a 400, a revoked key's session ends, and the cost page's JSON
  * adds up to what the clients were charged.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectorCommands } from '../../collector/cli/index.js';
 import { captureStdout } from '../collector/support.js';
@@ -116,12 +117,67 @@ describeWithOpa('console: access and data', () => {
   });
 
   it('answers bad input with a 400 and a stable code', async () => {
-    for (const path of ['/costs?range=forever', '/costs?by=salary', '/costs?range=custom&from=2026-13-45', '/requests/abc', '/requests?before=-1', `/requests?user=${'x'.repeat(300)}`, '/costs?range=custom&from=2020-01-01&to=2026-01-01']) {
+    for (const path of [
+      '/costs?range=forever', '/costs?by=salary', '/costs?range=custom&from=2026-13-45', '/requests/abc', '/requests?before=-1', `/requests?user=${'x'.repeat(300)}`,
+      '/costs?range=custom&from=2020-01-01&to=2026-01-01', '/costs?range=constructor', '/costs?range=__proto__', '/costs?by=toString',
+      '/costs?range=custom&from=2026-02-30', '/costs?range=custom&from=1&to=2', '/costs?range=custom&from=0001-01-01&to=0001-01-05',
+      '/requests/0x7', '/requests/%20%207', '/requests/1e2', '/requests/0', '/requests?from=2030-01-01&to=2020-01-01',
+    ]) {
       const response = await api('root', path);
       expect(response.status, path).toBe(400);
       expect((await response.json() as { error: { code: string } }).error.code).toBe('invalid_request');
     }
     expect((await api('root', '/requests/999999')).status).toBe(404);
+  });
+
+  it('aligns short custom ranges to whole hours, and keeps tenant keys off the cross-tenant impact (403) and global keys off a queue', async () => {
+    const now = new Date();
+    const inside = (minutes: number) => new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 + minutes * 60_000).toISOString().slice(0, 16);
+    // A few minutes inside the current hour still count the whole hour's rollup, and say so.
+    const narrow = await (await api('vera', `/costs?range=custom&from=${inside(1)}&to=${inside(2)}&by=user`)).json() as { requests: number; from: string; to: string };
+    expect(narrow.requests).toBe(5);
+    expect(new Date(narrow.from).getUTCMinutes()).toBe(0);
+    expect(new Date(narrow.to).getTime() - new Date(narrow.from).getTime()).toBe(3_600_000);
+    const impact = await api('audrey', '/prompts/advisor');
+    expect(impact.status).toBe(403);
+    expect((await impact.json() as { error: { code: string } }).error.code).toBe('forbidden');
+    expect((await api('root', '/prompts/advisor')).status).toBe(200);
+    const queue = await (await api('root', '/approvals')).json() as { global: boolean; approvals: unknown[] };
+    expect(queue).toMatchObject({ global: true, approvals: [] });
+  });
+
+  it('refuses a form larger than 16 KiB before reading it, even at the login page', async () => {
+    // Its own connection: the server answers before the upload ends and closes it.
+    const own = new Agent();
+    const response = await undiciFetch(`${h.web.url}/login`, {
+      method: 'POST', headers: { origin: h.web.url, 'content-type': 'application/x-www-form-urlencoded' }, body: `key=${'a'.repeat(1_000_000)}`,
+      dispatcher: own,
+    });
+    expect(response.status).toBe(413);
+    await own.destroy();
+  });
+
+  it('ends a session when its key is made again under the same id, and caps the sessions of one key', async () => {
+    const dataDir = h.dataDir;
+    const create = (argv: string[]) => captureStdout(() => collectorCommands['console-keys']!(['create', '--data-dir', dataDir, ...argv]));
+    const made = await create(['--id', 'temp', '--role', 'viewer', '--tenant', 'acme']);
+    h.consoleKeys.temp = made.out.trim();
+    const first = await login('temp');
+    const sessions = [first];
+    for (let i = 0; i < 20; i++) sessions.push(await login('temp'));
+    // The 21st login ended the first session; the latest ones live.
+    expect((await fetch(`${h.web.url}/costs`, { headers: { cookie: first.cookie }, redirect: 'manual' })).status).toBe(303);
+    const latest = sessions.at(-1)!;
+    expect((await fetch(`${h.web.url}/costs`, { headers: { cookie: latest.cookie }, redirect: 'manual' })).status).toBe(200);
+    // Revoked and made again under the same id: a new secret, so the old sessions end.
+    await captureStdout(() => collectorCommands['console-keys']!(['revoke', '--data-dir', dataDir, '--id', 'temp']));
+    await create(['--id', 'temp', '--role', 'viewer', '--tenant', 'acme']);
+    let status = 200;
+    for (const deadline = Date.now() + 5_000; status === 200 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await fetch(`${h.web.url}/costs`, { headers: { cookie: latest.cookie }, redirect: 'manual' })).status;
+    }
+    expect(status).toBe(303);
   });
 
   it('uses HttpOnly SameSite=Strict session cookies, and refuses forms without the CSRF token or from another origin', async () => {

@@ -30,10 +30,14 @@ export function bucketFor(from: Date, to: Date): Bucket {
   return 'month';
 }
 
-/** Ranges read from cost_daily start and end on whole UTC days. */
+/** The range widened to the grain it is read at: whole UTC hours from the hourly rollups, whole UTC days from cost_daily. */
 export function alignedRange(from: Date, to: Date): { from: Date; to: Date; bucket: Bucket } {
   const bucket = bucketFor(from, to);
-  if (bucket === 'hour') return { from, to, bucket };
+  if (bucket === 'hour') {
+    const start = Math.floor(from.getTime() / HOUR) * HOUR;
+    const end = Math.ceil(to.getTime() / HOUR) * HOUR;
+    return { from: new Date(start), to: new Date(end), bucket };
+  }
   const day = (d: Date) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   const end = day(to) === to.getTime() ? to.getTime() : day(to) + 86_400_000;
   return { from: new Date(day(from)), to: new Date(end), bucket };

@@ -5,8 +5,9 @@ import { csrfField, page, text, type Html } from './layout.js';
 
 export interface ApprovalRow { approval: Approval; status: string; approvedBy: string[] }
 
-export function approvalsPage(session: Session, rows: ApprovalRow[], options: { available: boolean; canDecide: boolean; message?: string; error?: string; status: string }): Html {
+export function approvalsPage(session: Session, rows: ApprovalRow[], options: { available: boolean; canDecide: boolean; message?: string; error?: string; status: string; global?: boolean }): Html {
   return page('Approvals', html`
+${options.global ? html`<p role="status" id="approvals-global">Approvals belong to a tenant: a global key has no queue. Use a key for the tenant.</p>` : ''}
 ${options.available ? '' : html`<p role="alert">Approvals are served by the gateway; this console runs without one (open the console of <code>gatehouse start</code>).</p>`}
 ${options.message ? html`<p role="status" id="approval-message">${options.message}</p>` : ''}
 ${options.error ? html`<p role="alert" id="approval-error">${options.error}</p>` : ''}

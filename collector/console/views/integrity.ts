@@ -7,7 +7,8 @@ export interface ExportDone { id: string; records: number; firstSeq: number | nu
 
 export function integrityPage(session: Session, v: { state: ChainState; verification: Verification | undefined; verifying: boolean; keys: PublicKeyInfo[]; exported?: ExportDone; error?: string }): Html {
   const ver = v.verification;
-  const today = new Date().toISOString().slice(0, 10);
+  // The range's end is exclusive: tomorrow, so that today's records are in the default export.
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   return page('Audit integrity', html`
 ${v.error ? html`<p role="alert">${v.error}</p>` : ''}
 <article id="chain-status">
@@ -29,7 +30,7 @@ ${v.keys.map((k) => html`<tr><th scope="row">Public key ${k.keyId}</th><td><code
 <p>Writes Parquet files, a signed manifest and the public key under the collector's data directory, as <code>gatehouse audit export</code> does; verify them with <code>gatehouse audit verify --dir</code> or <code>collector/verify/verify_export.py</code>.${session.tenant === '*' ? '' : html` Only tenant <strong>${session.tenant}</strong>'s records are exported.`}</p>
 <form method="post" action="/integrity/export" class="grid">${csrfField(session)}
   <label>From (UTC) <input type="date" name="from" value="2000-01-01"></label>
-  <label>To (UTC, exclusive) <input type="date" name="to" value="${today}"></label>
+  <label>To (UTC, exclusive) <input type="date" name="to" value="${tomorrow}"></label>
   <div><button type="submit" id="export-button">Export</button></div>
 </form>
 ${v.exported ? html`<p id="export-result">Export <strong>${v.exported.id}</strong>: ${v.exported.records} records (seq ${text(v.exported.firstSeq)}..${text(v.exported.lastSeq)}).
