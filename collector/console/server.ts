@@ -19,6 +19,8 @@ import type { ConsoleDeps } from './deps.js';
 import { Sessions } from './sessions.js';
 
 export const ADMIN_KEY_FILE = 'console-admin.key';
+/** The largest chain verified at start (about a second of hashing); beyond it, verification waits for an auditor's click. */
+export const VERIFY_ON_START_MAX_RECORDS = 100_000;
 
 export interface ConsoleOptions extends Omit<ConsoleDeps, 'store' | 'keys' | 'sessions' | 'chain' | 'exports' | 'warnFraction' | 'secureCookies' | 'foldDaily'> {
   store: StoreHandle;
@@ -27,7 +29,7 @@ export interface ConsoleOptions extends Omit<ConsoleDeps, 'store' | 'keys' | 'se
   port?: number;
   secureCookies?: boolean;
   warnFraction?: number;
-  /** Verify the whole chain in the background at start (the integrity page's first status). */
+  /** Verify the whole chain in the background at start (the integrity page's first status), up to VERIFY_ON_START_MAX_RECORDS. */
   verifyOnStart?: boolean;
 }
 
@@ -75,7 +77,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   }
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  if (verifyOnStart ?? true) void chain.verify();
+  // A full verification hashes every record on this thread: at start only for a store small enough not to
+  // hold up the requests of the gateway in the same process; a larger chain is verified when an auditor asks.
+  if (verifyOnStart ?? true) {
+    void chain.state().then((state) => {
+      if (Number(state.last_seq ?? 0) <= VERIFY_ON_START_MAX_RECORDS) void chain.verify();
+    }).catch(() => undefined);
+  }
   let stopped: Promise<void> | undefined;
   return {
     url: `http://${shown}:${address.port}`,

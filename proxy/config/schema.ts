@@ -359,7 +359,7 @@ export const configSchema = z.strictObject({
       jaegerUiUrl: z.url().optional(),
       /** Mark the session cookie Secure: set it when people reach the console through HTTPS. */
       secureCookies: z.boolean().default(false),
-      /** Verify the whole audit chain in the background at start (the integrity page's first status). */
+      /** Verify the whole audit chain in the background at start (the integrity page's first status), up to 100,000 records. */
       verifyOnStart: z.boolean().default(true),
     })
     .prefault({}),
