@@ -98,9 +98,11 @@ ${reading(run, by)}
   without a database (master key, \`set_verbose: false\`, JSON logs, \`LITELLM_LOG=ERROR\`),
   \`api_base\` = the mock.
 `;
-  // The hand-written analysis (profiles, experiments) follows the generated part.
+  // The hand-written analysis (profiles, experiments) follows the generated part, then the
+  // per-stage figures of the bench:* scripts (bench/stages.md), so that a run never drops them.
   const analysis = await readFile(join(REPO_DIR, 'bench', 'analysis.md'), 'utf8').catch(() => '');
-  await writeFile(join(REPO_DIR, 'BENCHMARKS.md'), analysis ? `${doc}\n${analysis}` : doc);
+  const stages = (await readFile(join(REPO_DIR, 'bench', 'stages.md'), 'utf8').catch(() => '')).replace(/^<!--[\s\S]*?-->\s*/, '');
+  await writeFile(join(REPO_DIR, 'BENCHMARKS.md'), [doc, analysis, stages].filter((part) => part !== '').join('\n'));
 }
 
 function reading(run: RunResult, by: (id: RowResult['id']) => RowResult | undefined): string {
