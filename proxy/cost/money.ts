@@ -101,7 +101,8 @@ export function usdToPico(usd: number): bigint {
   if (!Number.isFinite(usd) || usd <= 0) return 0n;
   let pico = picoOfUsd.get(usd);
   if (pico === undefined) {
-    pico = roundDecimal(decimalTextOf(usd)) ?? 0n;
+    // More than 26 digits before the point is no cap that spending could reach: as good as none.
+    pico = roundDecimal(decimalTextOf(usd)) ?? 10n ** 40n;
     if (picoOfUsd.size >= 4_096) picoOfUsd.clear();
     picoOfUsd.set(usd, pico);
   }

@@ -40,6 +40,8 @@ export class SpendJournal {
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
   private seq = 0;
+  /** The current file ends in a line cut short by a crash: the next write starts a new line first. */
+  private torn = false;
 
   constructor(readonly path: string, private readonly fsync = false, private readonly onError: (error: unknown) => void = () => {}) {}
 
@@ -51,6 +53,7 @@ export class SpendJournal {
         if (error.code === 'ENOENT') return '';
         throw error;
       });
+      if (file === this.path) this.torn = text !== '' && !text.endsWith('\n');
       for (const line of text.split('\n')) {
         if (line === '') continue;
         let entry: JournalEntry;
@@ -60,7 +63,9 @@ export class SpendJournal {
           continue; // a line cut short by a crash mid-write
         }
         if (typeof entry.s !== 'number' || !Array.isArray(entry.b) || typeof entry.p !== 'string' || !/^\d{1,30}$/.test(entry.p)) continue;
-        this.seq = Math.max(this.seq, entry.s);
+        // Sequence numbers only grow: one seen already (a merge into .old cut short before the journal went) counts once.
+        if (entry.s <= this.seq) continue;
+        this.seq = entry.s;
         if (entry.s > afterSeq) out.push(entry);
       }
     }
@@ -147,7 +152,8 @@ export class SpendJournal {
   private async write(lines: string): Promise<void> {
     if (lines === '') return;
     this.handle ??= await open(this.path, 'a', 0o600);
-    await this.handle.write(lines);
+    await this.handle.write(this.torn ? `\n${lines}` : lines);
+    this.torn = false;
     if (this.fsync) await this.handle.datasync();
   }
 
@@ -156,6 +162,7 @@ export class SpendJournal {
     this.handle = undefined;
     const old = `${this.path}.old`;
     const current = await readFile(this.path).catch(() => undefined);
+    this.torn = false;
     if (current === undefined) return;
     // An .old left by a snapshot that was never written keeps its entries: append, never replace.
     const previous = await readFile(old).catch(() => undefined);

@@ -286,7 +286,7 @@ export class MemoryLimitStore implements LimitStore {
     const journalSeq = this.journal?.lastSeq ?? 0;
     this.journal?.rotate();
     try {
-      await writeSnapshot(path, { version: 2, savedAt: Date.now(), budgets, journalSeq });
+      await writeSnapshot(path, { version: 2, savedAt: Date.now(), budgets, journalSeq }, this.options.fsync ?? false);
       this.savedChanges = changes;
       await this.journal?.written();
     } catch (error) {

@@ -44,7 +44,9 @@ end
 local function picoOf(h)
   local legacy = redis.call('HGET', h, 'u')
   if legacy then
-    redis.call('HINCRBY', h, 'p', string.format('%.0f', tonumber(legacy) * 1e12))
+    local v = math.floor((tonumber(legacy) or 0) * 1e12 + 0.5)
+    if v > 9e18 then v = 9e18 end
+    if v >= 1 then redis.call('HINCRBY', h, 'p', string.format('%.0f', v)) end
     redis.call('HDEL', h, 'u')
   end
   return redis.call('HGET', h, 'p') or '0'

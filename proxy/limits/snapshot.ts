@@ -3,7 +3,7 @@
  * folder and renamed over the old one, so a crash mid-write leaves the previous
  * snapshot intact. Only asynchronous fs calls; never on the request path.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -44,10 +44,31 @@ export async function readSnapshot(path: string): Promise<BudgetSnapshot | undef
 
 let sequence = 0;
 
-/** Writes atomically: temp file, then rename. Creates the folder when missing. */
-export async function writeSnapshot(path: string, snapshot: BudgetSnapshot): Promise<void> {
+/**
+ * Writes atomically: temp file, then rename. Creates the folder when missing.
+ * With `fsync`, the file and then its folder are flushed, so the snapshot is on
+ * disk before the journal it replaces is deleted (survives power loss too).
+ */
+export async function writeSnapshot(path: string, snapshot: BudgetSnapshot, fsync = false): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.${++sequence}.tmp`;
-  await writeFile(temp, JSON.stringify(snapshot), { mode: 0o600 });
+  if (!fsync) {
+    await writeFile(temp, JSON.stringify(snapshot), { mode: 0o600 });
+    await rename(temp, path);
+    return;
+  }
+  const file = await open(temp, 'w', 0o600);
+  try {
+    await file.writeFile(JSON.stringify(snapshot));
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
   await rename(temp, path);
+  const folder = await open(dirname(path), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
 }

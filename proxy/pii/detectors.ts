@@ -13,10 +13,11 @@ import { SECRET_DETECTORS } from './secrets.js';
 /**
  * Letters of addresses in other scripts (RFC 6531 internationalized email), for
  * what the fold (foldedText.ts) leaves non-ASCII: Latin with accents and
- * look-alikes arrive folded to ASCII; Greek, Cyrillic, Hebrew, Arabic,
- * Devanagari, kana, Han and Hangul stay as they are.
+ * look-alikes arrive folded to ASCII; the scripts from Greek to Latin Extended
+ * Additional (U+0370-U+1FFF: Cyrillic, Armenian, Hebrew, Arabic, the Indic
+ * scripts, Thai, Georgian, Ethiopic, …), kana, Han and Hangul stay as they are.
  */
-const INTL = '\\u00c0-\\u024f\\u0370-\\u03ff\\u0400-\\u04ff\\u0590-\\u05ff\\u0600-\\u06ff\\u0900-\\u097f\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af';
+const INTL = '\\u00c0-\\u024f\\u0370-\\u1fff\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af';
 const LETTER = `A-Za-z0-9${INTL}`;
 
 const EMAIL: Detector = {
@@ -72,7 +73,7 @@ const SSN: Detector = {
   // within a few words before it ("my SSN is 123456789") or right after it ("123456789 (SSN)").
   source: `(?<![\\w-])(?:\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4})(?![\\w-]|[.,]\\d)`
     + `|(?<![A-Za-z])${SSN_KEYWORD}[^\\d\\n]{0,24}\\d{9}(?![\\d-]|[.,]\\d)`
-    + `|(?<![\\w.,-])\\d{9}(?![\\d-]|[.,]\\d)(?=[^\\d\\n]{0,12}${SSN_KEYWORD})`,
+    + `|(?<![\\w.,-])\\d{9}(?![\\d-]|[.,]\\d)(?=[^\\d\\n]{0,12}(?<![A-Za-z])${SSN_KEYWORD}(?![A-Za-z]))`,
   accept: (match) => {
     const digits = match.length === 9 || /^\d/.test(match) ? digitsOf(match) : match.slice(-9);
     if (!isUsSsn(digits)) return undefined;

@@ -46,8 +46,11 @@ function foldPoint(point: string): string {
   return out;
 }
 
+const MARK = /^\p{M}$/u;
+
 function foldUncached(point: string): string {
-  if (IGNORABLE.test(point)) return '';
+  // A combining mark left alone (decomposed text: "o" + U+0308) goes, as the accent a precomposed letter loses.
+  if (IGNORABLE.test(point) || MARK.test(point)) return '';
   const nfkc = point.normalize('NFKC');
   if (ASCII.test(nfkc)) return nfkc;
   let out = '';
@@ -59,7 +62,8 @@ const NON_ASCII_POINT = /[^\x00-\x7f]/gu;
 
 /**
  * Non-ASCII characters that can change what a detector sees: format and
- * default-ignorable characters, non-ASCII numbers (full-width, mathematical,
+ * default-ignorable characters, Unicode spaces (a no-break or thin space
+ * between digit groups), non-ASCII numbers (full-width, mathematical,
  * circled, superscript digits), the full-width and small-form blocks (`＠`,
  * `．`, `﹫`), and every character whose TR39 prototype is a digit, `@` or `.`
  * (a Cyrillic `З` for a 3), from the same confusables table. Built once, on
@@ -75,7 +79,7 @@ function relevantCharacters(): { bmp: Uint8Array; astral: RegExp } {
       .map(([char]) => char.replace(/[()[\]{}/|&\\^-]/g, '\\$&'))
       .join('');
     // \p{N} without the ASCII digits, as a set difference (the v flag).
-    const astral = new RegExp(`^[\\p{Cf}\\p{Default_Ignorable_Code_Point}[\\p{N}--[0-9]]\\uff00-\\uffef\\ufe50-\\ufe6f${lookAlikes}]$`, 'v');
+    const astral = new RegExp(`^[\\p{Cf}\\p{Default_Ignorable_Code_Point}\\p{Zs}[\\p{N}--[0-9]]\\uff00-\\uffef\\ufe50-\\ufe6f${lookAlikes}]$`, 'v');
     const bmp = new Uint8Array(0x10000);
     for (let code = 0x80; code < 0x10000; code++) {
       if (code >= 0xd800 && code <= 0xdfff) continue;
@@ -103,11 +107,19 @@ function hasRelevant(text: string, from: number): boolean {
   return false;
 }
 
-/** An `@` whose whitespace-delimited token holds a non-ASCII character (an internationalized or look-alike address). */
+/** An `@` whose whitespace-delimited token holds a non-ASCII character (an internationalized or look-alike address); one pass. */
 function nonAsciiAddress(text: string): boolean {
-  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
-    for (let i = at - 1; i >= 0 && at - i <= 64 && text.charCodeAt(i) > 0x20; i--) if (text.charCodeAt(i) > 0x7f) return true;
-    for (let i = at + 1; i < text.length && i - at <= 255 && text.charCodeAt(i) > 0x20; i++) if (text.charCodeAt(i) > 0x7f) return true;
+  if (!text.includes('@')) return false;
+  let at = false;
+  let nonAscii = false;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 0x20;
+    if (code <= 0x20) {
+      if (at && nonAscii) return true;
+      at = false;
+      nonAscii = false;
+    } else if (code === 0x40) at = true;
+    else if (code > 0x7f) nonAscii = true;
   }
   return false;
 }
@@ -125,7 +137,8 @@ export function foldForScan(text: string): FoldedText | undefined {
   let sameLength = true;
   const folded = text.replace(NON_ASCII_POINT, (point) => {
     const out = foldPoint(point);
-    if (out.length !== point.length) sameLength = false;
+    // Same length is not enough for a surrogate pair that became two characters: a match could end between them.
+    if (out.length !== point.length || (point.length === 2 && out !== point)) sameLength = false;
     return out;
   });
   if (sameLength) return { text: folded, starts: undefined, ends: undefined };

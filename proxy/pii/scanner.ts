@@ -77,12 +77,29 @@ export function scan(text: string, classes: readonly PiiClass[], placeholders = 
   if (folded === undefined) return scanAscii(text, classes, placeholders);
   const found = scanAscii(folded.text, classes, placeholders);
   const { starts, ends } = folded;
-  if (starts === undefined || ends === undefined) return found;
-  for (const d of found) {
-    d.end = ends[d.end - 1]!;
-    d.start = starts[d.start]!;
+  if (starts !== undefined && ends !== undefined) {
+    for (const d of found) {
+      d.end = ends[d.end - 1]!;
+      d.start = starts[d.start]!;
+    }
   }
-  return found;
+  // The text as written too: a removed zero-width character can glue a value to a letter beside it, where the
+  // detectors' edge checks then refuse it; what either reading finds is redacted.
+  return merge(found, scanAscii(text, classes, placeholders));
+}
+
+/** Both lists, in order, without overlaps: where two overlap, the one that starts first (then the longer) stays. */
+function merge(a: Detection[], b: Detection[]): Detection[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const all = [...a, ...b].sort((x, y) => x.start - y.start || y.end - x.end);
+  const out: Detection[] = [];
+  for (const d of all) {
+    const last = out[out.length - 1];
+    if (last !== undefined && d.start < last.end) continue;
+    out.push(d);
+  }
+  return out;
 }
 
 function scanAscii(text: string, classes: readonly PiiClass[], placeholders: boolean): Detection[] {

@@ -5,7 +5,7 @@
  * rotations; a line cut short by a crash is skipped; in-flight estimates are
  * never persisted.
  */
-import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,13 +70,27 @@ describe('spend journal', () => {
     await first.shutdown();
   });
 
-  it('skips a line cut short by a crash mid-write', async () => {
+  it('skips a line cut short by a crash mid-write, and the next settle after the restart is not glued to it', async () => {
     const first = await open();
     await spend(first, 10_000_000_000n);
     await appendFile(`${path}.journal`, '{"s":2,"d":"2100-01-15","m":"2100-01","b":[["user","acme/bob"]],"t":11,"p":"1000');
     const second = await open();
     expect((await second.usage([budget], NOW))[0]).toMatchObject({ day: { tokens: 11, usd: 0.01 } });
+    await spend(second, 20_000_000_000n);
+    // Crash again (no shutdown): both settles are back.
+    const third = await open();
+    expect((await third.usage([budget], NOW))[0]).toMatchObject({ day: { tokens: 22, usd: 0.03 } });
+    await third.shutdown();
     await second.shutdown();
     await first.shutdown();
+  });
+
+  it('counts an entry once when a merge into .old was cut short with the journal still there', async () => {
+    const line = (s: number, p: string) => `${JSON.stringify({ s, d: '2100-01-15', m: '2100-01', b: [['user', 'acme/bob']], t: 1, p })}\n`;
+    await writeFile(`${path}.journal.old`, line(1, '1000000000000') + line(2, '2000000000000'));
+    await writeFile(`${path}.journal`, line(2, '2000000000000'));
+    const store = await open();
+    expect((await store.usage([budget], NOW))[0]).toMatchObject({ day: { tokens: 2, usd: 3 } });
+    await store.shutdown();
   });
 });

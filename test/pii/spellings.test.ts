@@ -34,6 +34,18 @@ export const MUST_REDACT: Array<[string, string, PiiClass]> = [
   ['plain 4111 1111 1111 1111 still', '4111 1111 1111 1111', 'payment_card'],
   ['plain jane.doe@example.com still', 'jane.doe@example.com', 'email'],
   ['plain 078-05-1120 still', '078-05-1120', 'us_ssn'],
+  // A removed zero-width character must not glue a value to a letter and hide it (both readings count).
+  ['x\u200b4111 1111 1111 1111', '4111 1111 1111 1111', 'payment_card'],
+  ['SSN 123-45-6789\u200bx', '123-45-6789', 'us_ssn'],
+  ['ssn\u00ad123-45-6789', '123-45-6789', 'us_ssn'],
+  ['415-555-2671\u200bext', '415-555-2671', 'phone'],
+  // Unicode spaces between the groups; a look-alike digit outside the Basic Multilingual Plane (the span keeps it whole).
+  ['card 4111\u00a01111\u00a01111\u00a01111', '4111\u00a01111\u00a01111\u00a01111', 'payment_card'],
+  ['card 4111\u202f1111\u20091111\u30001111', '4111\u202f1111\u20091111\u30001111', 'payment_card'],
+  ['card 4111 1111 1111 111\u{1F102} ok', '4111 1111 1111 111\u{1F102}', 'payment_card'],
+  // Decomposed accents (macOS text), and a script outside the first list.
+  ['write to jo\u0308hn.do\u0308e@exa\u0308mple.com', 'jo\u0308hn.do\u0308e@exa\u0308mple.com', 'email'],
+  ['อีเมล ผม@ตัวอย่าง.ไทย', 'ผม@ตัวอย่าง.ไทย', 'email'],
 ];
 
 /** Texts in which nothing may be redacted. */
@@ -54,6 +66,8 @@ export const MUST_NOT_REDACT: string[] = [
   'Café déjà vu at naïve résumé — no address here.',
   'The 9-digit code 987654321 is a confirmation, not an SSN.',
   'Einwohnerzahl: 123456789 (Stand 2024).',
+  'Order 123456789 - see classnames for details.',
+  'Batch id 123456789 in Lassnig.',
 ];
 
 describe('PII in unusual spellings', () => {
