@@ -14,7 +14,8 @@
  * by a crash mid-write is the only one that can be lost, and its response had
  * not ended.
  */
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ScopeKind } from '../policy/decision.js';
 
 export interface JournalEntry {
@@ -36,7 +37,7 @@ const ROTATE = Symbol('rotate');
 export class SpendJournal {
   private handle: FileHandle | undefined;
   private queue: Array<string | typeof ROTATE> = [];
-  private waiting: Array<() => void> = [];
+  private waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
   private seq = 0;
@@ -82,11 +83,15 @@ export class SpendJournal {
     return this.seq;
   }
 
-  /** Appends one settle; resolves once its line is written (never rejects: failures go to onError). */
+  /**
+   * Appends one settle; resolves once its line is written, and rejects when it
+   * could not be (the failure also goes to onError): spend that is not durable
+   * must not be acknowledged as if it were.
+   */
   append(entry: Omit<JournalEntry, 's'>): Promise<void> {
     this.seq += 1;
     this.queue.push(`${JSON.stringify({ s: this.seq, ...entry })}\n`);
-    const done = new Promise<void>((resolve) => this.waiting.push(resolve));
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     this.schedule();
     return done;
   }
@@ -144,14 +149,18 @@ export class SpendJournal {
       await this.write(lines);
     } catch (error) {
       this.onError(error);
-    } finally {
-      for (const resolve of waiting) resolve();
+      for (const { reject } of waiting) reject(error);
+      return;
     }
+    for (const { resolve } of waiting) resolve();
   }
 
   private async write(lines: string): Promise<void> {
     if (lines === '') return;
-    this.handle ??= await open(this.path, 'a', 0o600);
+    if (this.handle === undefined) {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.handle = await open(this.path, 'a', 0o600);
+    }
     await this.handle.write(this.torn ? `\n${lines}` : lines);
     this.torn = false;
     if (this.fsync) await this.handle.datasync();

@@ -166,10 +166,12 @@ export async function reserve(ctx: RequestContext, limits: LimitStore, decision:
 
 /**
  * Settles the reservation with what the request really used (its exact pico-USD
- * cost), or releases it when no provider was reached. Never rejects: the store
- * reports its own failures. The returned promise resolves once the settled spend
- * is durable (the memory store's journal; the Redis store's reply), and the
- * response's last bytes wait for it, as they wait for the audit record.
+ * cost), or releases it when no provider was reached. The returned promise
+ * resolves once the settled spend is durable (the memory store's journal; the
+ * Redis store's reply, whose failures the store reports itself), and the
+ * response's last bytes wait for it, as they wait for the audit record. A
+ * journal that cannot be written rejects it with 503 `limits_unavailable`: the
+ * response is not acknowledged as if its spend were counted.
  */
 export function settleUsage(ctx: RequestContext, deps: PipelineDeps): Promise<void> | undefined {
   if (ctx.runKey !== undefined && ctx.usage !== undefined) {
@@ -188,7 +190,9 @@ export function settleUsage(ctx: RequestContext, deps: PipelineDeps): Promise<vo
     tokens: usage ? usage.inputTokens + usage.outputTokens : 0,
     costUsd: ctx.cost?.usd ?? 0,
     ...(ctx.cost ? { costPico: ctx.cost.pico } : {}),
-  }).catch(() => undefined);
+  }).catch((error: unknown) => {
+    throw new GatehouseError('limits_unavailable', 'the spend of this request could not be recorded durably', { cause: error, retryAfterSeconds: 1 });
+  });
 }
 
 export function toPolicyPrincipal(principal: Principal): PolicyPrincipal {

@@ -15,8 +15,8 @@ import type { ResponseSink } from './sink.js';
 export async function finishRequest(ctx: RequestContext, deps: PipelineDeps): Promise<void> {
   const settled = settleUsage(ctx, deps);
   emitTelemetry(ctx, deps.emit);
-  if (deps.audit) await deps.audit.durable();
-  if (settled !== undefined) await settled;
+  // Both awaited together: a failure of either is the request's, and neither is left unhandled.
+  await Promise.all([deps.audit?.durable(), settled]);
 }
 
 export function outcomeOf(error: GatehouseError): Outcome {

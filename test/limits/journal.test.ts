@@ -5,7 +5,7 @@
  * rotations; a line cut short by a crash is skipped; in-flight estimates are
  * never persisted.
  */
-import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,19 @@ describe('spend journal', () => {
     await third.shutdown();
     await second.shutdown();
     await first.shutdown();
+  });
+
+  it('rejects the settle when its line cannot be written, so the response is not acknowledged', async () => {
+    const errors: string[] = [];
+    const store = new MemoryLimitStore({ snapshotPath: path, snapshotIntervalMs: 3_600_000, onError: (error, op) => errors.push(`${op}: ${(error as NodeJS.ErrnoException).code}`) });
+    await store.start();
+    await mkdir(`${path}.journal`);
+    const r = await store.reserve({ limits: [], budgets: [budget], estimatedTokens: 5, now: NOW });
+    if (!r.ok) throw new Error('refused');
+    await expect(store.settle(r.reservation, { tokens: 11, costUsd: 0.01 })).rejects.toThrow();
+    expect(errors).toEqual(['journal: EISDIR']);
+    await rm(`${path}.journal`, { recursive: true });
+    await store.shutdown();
   });
 
   it('counts an entry once when a merge into .old was cut short with the journal still there', async () => {
