@@ -27,10 +27,11 @@ export interface Unavailable {
 }
 
 /**
- * The package as npm serves it, with its own dependency ranges. (Streaming through
- * its Node server fails with `TypeError: immutable` in updateHeaders, Portkey-AI/gateway
- * issues #1389 and #1550; pinning @hono/node-server to 1.14.2 did not help here, so the
- * table reports those errors as measured.)
+ * The package as npm serves it, with its own dependency ranges. Streaming through its
+ * Node server fails with `TypeError: immutable` in updateHeaders (Portkey-AI/gateway
+ * issues #1389 and #1550; pinning @hono/node-server to 1.14.2 did not help), so the
+ * peer runs with bench/portkeyFetchShim.mjs, which applies its own proposed fix
+ * (PR #1551: a copy of a streamed response with mutable headers) from outside.
  */
 export async function ensurePortkey(say: (line: string) => void): Promise<string | Unavailable> {
   if (!existsSync(join(PORTKEY_DIR, 'package.json'))) {
@@ -68,7 +69,9 @@ export async function ensureLitellm(say: (line: string) => void): Promise<string
 /** `node build/start-server.js --headless`: the npm package's own server, without its console UI. */
 export async function startPortkey(version: string, mockUrl: string, cpus: string, logDir: string): Promise<Row> {
   const port = await freePort();
-  const process = startProcess('portkey', 'node', [join(PORTKEY_DIR, 'build', 'start-server.js'), `--port=${port}`, '--headless'], { cpus, logDir, cwd: PORTKEY_DIR, env: { NODE_ENV: 'production' } });
+  // The shim gives streamed upstream responses mutable headers (bench/portkeyFetchShim.mjs), so the streaming row streams.
+  const shim = join(BENCH_DIR, 'portkeyFetchShim.mjs');
+  const process = startProcess('portkey', 'node', ['--import', shim, join(PORTKEY_DIR, 'build', 'start-server.js'), `--port=${port}`, '--headless'], { cpus, logDir, cwd: PORTKEY_DIR, env: { NODE_ENV: 'production' } });
   await waitForHttp(`http://127.0.0.1:${port}/`, 60_000);
   return {
     id: 'portkey',
