@@ -5,6 +5,8 @@
  * and its last status change recorded through the admin API.
  */
 import type { Agent } from '../../proxy/agents/agentSchema.js';
+import type { PolicyEngine } from '../../proxy/policy/engine.js';
+import type { PolicyTool } from '../../proxy/policy/input.js';
 import { A } from '../../proxy/telemetry/attributes.js';
 import { columnFor } from '../audit/columns.js';
 import type { AuditDatabase } from '../store/auditDatabase.js';
@@ -60,6 +62,15 @@ export interface InventoryRow {
 }
 
 export interface InventoryPeriod { from: Date; to: Date }
+
+/** The tools each agent really reaches: of the gateway's offered `tools`, those the tool policy shows the agent itself (no delegation). */
+export function toolsReachedBy(engine: Pick<PolicyEngine, 'visibleTools'>, agents: readonly Agent[], tools: PolicyTool[]): Map<string, string[]> {
+  return new Map(agents.map((agent) => [agent.id, engine.visibleTools({
+    principal: { tenant: agent.tenant, team: agent.owner.team, agent: agent.id },
+    context: { agent_chain: [], agent_depth: 0 },
+    tools,
+  })]));
+}
 
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
 

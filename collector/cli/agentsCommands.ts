@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
 import { readAgentDirectory, RegistryError } from '../../proxy/agents/registry.js';
 import type { Agent } from '../../proxy/agents/agentSchema.js';
-import { agentInventory, unregisteredAgents, type InventoryRow } from '../agents/inventory.js';
+import { agentInventory, toolsReachedBy, unregisteredAgents, type InventoryRow } from '../agents/inventory.js';
 import { CATALOG_SNAPSHOT_FILE, readCatalogSnapshot } from '../../proxy/mcp/catalogSnapshot.js';
 import { readCompiled } from '../../proxy/policy/compiled.js';
 import { PolicyEngine } from '../../proxy/policy/engine.js';
@@ -61,11 +61,7 @@ async function reachableTools(values: RegistrySource, agents: readonly Agent[]):
   const policies = resolve(values.policies ?? (typeof config?.policy?.dir === 'string' ? config.policy.dir : './policies'));
   const data = await readPolicyData(policies);
   const engine = await PolicyEngine.load((await readCompiled(policies)).wasm, { ...data, agents: Object.fromEntries(agents.map((a) => [a.id, a])) });
-  return new Map(agents.map((agent) => [agent.id, engine.visibleTools({
-    principal: { tenant: agent.tenant, team: agent.owner.team, agent: agent.id },
-    context: { agent_chain: [], agent_depth: 0 },
-    tools,
-  })]));
+  return toolsReachedBy(engine, agents, tools);
 }
 
 function period(values: { from?: string; to?: string }): { from: Date; to: Date } {

@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway.js';
 import { decideRecorded } from '../approvals/decideRecorded.js';
 import { CATALOG_SNAPSHOT_FILE, readCatalogSnapshot } from '../mcp/catalogSnapshot.js';
+import { toolsReachedBy } from '../../collector/agents/inventory.js';
 
 export type { RunningConsole };
 
@@ -38,9 +39,7 @@ export async function startWebConsole(config: Config, collector: RunningCollecto
       reachableTools: async (list) => {
         const tools = await readCatalogSnapshot(join(resolve(config.dataDir), CATALOG_SNAPSHOT_FILE));
         if (tools === undefined) return undefined;
-        return new Map(list.map((agent) => [agent.id, policies.current.visibleTools({
-          principal: { tenant: agent.tenant, team: agent.owner.team, agent: agent.id }, context: { agent_chain: [], agent_depth: 0 }, tools,
-        })]));
+        return toolsReachedBy(policies.current, list, tools);
       },
     } : {}),
     ...(gateway?.prompts ? { prompts: () => gateway.prompts!.current.checked } : {}),

@@ -8,11 +8,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openaiClient, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { REPO_ROOT } from '../support/policyFixture.js';
+import { freePort } from '../support/processes.js';
 import { describeRequiring } from '../support/requiredTool.js';
 
 const JAEGER = process.env.GATEHOUSE_JAEGER ?? join(REPO_ROOT, '.tools', 'bin', 'jaeger');
@@ -22,17 +22,6 @@ const SERVICE = 'gatehouse';
 interface JaegerTag { key: string; type: string; value: unknown }
 interface JaegerSpan { traceID: string; spanID: string; operationName: string; references: Array<{ refType: string; spanID: string }>; tags: JaegerTag[] }
 interface JaegerTrace { traceID: string; spans: JaegerSpan[]; processes: Record<string, { serviceName: string }> }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
 
