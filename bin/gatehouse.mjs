@@ -15,7 +15,11 @@
 // (prestart), vitest's globalSetup, the bench, and `npm run build`.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freshBuild } from '../scripts/build.mjs';
+import { applyRuntimeFlags } from './runtimeFlags.mjs';
+
+// Before anything else is loaded or opened: the long-running commands re-execute with their heap flags.
+applyRuntimeFlags();
+const { freshBuild } = await import('../scripts/build.mjs');
 
 const build = freshBuild(join(import.meta.dirname, '..'));
 if (build) {

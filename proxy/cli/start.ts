@@ -68,7 +68,7 @@ async function run(argv: string[], withCollector: boolean): Promise<number> {
     await superviseWorkers({
       count: workers,
       ...(collector && localKeys ? { collector: { url: collector.url, tokens: localKeys.map((k) => k.token) } } : {}),
-      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n  runtime:    Node ${process.versions.node}\n${web ? `  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}\n` : ''}\n`),
+      onReady: (url) => process.stdout.write(`\n  Gatehouse is listening on ${url} with ${workers} workers (config: ${resolved.source})\n  runtime:    ${runtimeLine()}\n${web ? `  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}\n` : ''}\n`),
     });
     await web?.stop();
     await collector?.stop();
@@ -137,7 +137,7 @@ async function embeddedCollector(config: Config, ingestKeys: Array<{ id: string;
 function announce(gateway: Gateway, resolved: ConfigSource, collector: RunningCollector | undefined, web: RunningConsole | undefined): void {
   const models = gateway.routes.aliases();
   log.info('gatehouse started', { url: gateway.url, node: process.versions.node, config: resolved.source, models, collector: collector?.url, otlp: gateway.telemetry.otlpEnabled });
-  const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  runtime:    Node ${process.versions.node}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
+  const lines = ['', `  Gatehouse is listening on ${gateway.url}`, `  runtime:    ${runtimeLine()}`, `  config:     ${resolved.source}`, `  models:     ${models.join(', ')}`];
   if (collector) lines.push(`  collector:  ${collector.tracesUrl} (audit trail in ${resolved.config.dataDir})`);
   if (web) lines.push(`  console:    ${web.url}${web.adminKeyFile ? `  (admin key in ${web.adminKeyFile})` : ''}`);
   if (resolved.demoKey) {
@@ -181,4 +181,10 @@ function untilSignalled(gateway: Gateway, collector: RunningCollector | undefine
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** `Node 24.22.3`, and the heap flags it runs with (bin/runtimeFlags.mjs) when there are any. */
+function runtimeLine(): string {
+  const heap = process.execArgv.filter((flag) => /^--max[-_](semi|old)[-_]space[-_]size/.test(flag));
+  return `Node ${process.versions.node}${heap.length > 0 ? ` (heap: ${heap.join(' ')})` : ''}`;
 }

@@ -14,6 +14,7 @@
  * by a crash mid-write is the only one that can be lost, and its response had
  * not ended.
  */
+import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScopeKind } from '../policy/decision.js';
@@ -161,7 +162,12 @@ export class SpendJournal {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       this.handle = await open(this.path, 'a', 0o600);
     }
-    await this.handle.write(this.torn ? `\n${lines}` : lines);
+    // In place, on the event loop, like the spool's frames in 'required' mode (segmentWriter.ts): a page-cache
+    // write of one group costs a few µs, where FileHandle.write costs ~15 µs of event-loop CPU plus a
+    // thread-pool hand-off per group (bench/analysis.md). The response waits for this line anyway.
+    const bytes = Buffer.from(this.torn ? `\n${lines}` : lines);
+    let written = 0;
+    while (written < bytes.byteLength) written += writeSync(this.handle.fd, bytes, written);
     this.torn = false;
     if (this.fsync) await this.handle.datasync();
   }

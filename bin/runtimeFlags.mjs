@@ -1,0 +1,39 @@
+// The V8 heap settings the long-running commands (start, proxy, collector) run with.
+//
+// Why: V8 sizes the young generation from the machine's memory. On Node 24 with
+// 24 GiB it grows to 64 MB (two 32 MB semi-spaces; Node 20: 32 MB), which the
+// gateway's short-lived request objects fill and refill; under load that alone
+// pushed a replica's peak RSS past 300 MB. The figures behind the chosen value,
+// with and without, are in docs/operations.md ("Memory per replica").
+//
+// How: heap flags only take effect on the command line (v8.setFlagsFromString
+// is read once, when the heap is set up), so the launcher re-executes itself
+// with them in place (process.execve, Node >= 22.15: same pid, same stdio, no
+// parent left behind). `--workers` forks inherit them through execArgv.
+//
+// Operators choose with GATEHOUSE_NODE_FLAGS: its value replaces the defaults
+// ("" runs with V8's own). Flags already given to node (on its command line or
+// in NODE_OPTIONS) for the same settings win, and nothing is re-executed.
+const DEFAULT_FLAGS = ['--max-semi-space-size=8'];
+const LONG_RUNNING = new Set(['start', 'proxy', 'collector']);
+const APPLIED_ENV = 'GATEHOUSE_NODE_FLAGS_APPLIED';
+
+/** The flags to add for this invocation, or [] when none are (or can be) added. */
+export function runtimeFlags(argv = process.argv, env = process.env, execArgv = process.execArgv) {
+  if (!LONG_RUNNING.has(argv[2] ?? '') || env[APPLIED_ENV] === '1') return [];
+  const chosen = env.GATEHOUSE_NODE_FLAGS === undefined ? DEFAULT_FLAGS : env.GATEHOUSE_NODE_FLAGS.split(/\s+/).filter(Boolean);
+  const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const name = (flag) => flag.split('=')[0].replaceAll('_', '-');
+  return chosen.filter((flag) => !given.some((other) => name(other) === name(flag)));
+}
+
+/** Re-executes node with the runtime flags when any are missing; returns only when it did not. */
+export function applyRuntimeFlags() {
+  if (process.env[APPLIED_ENV] === '1') {
+    delete process.env[APPLIED_ENV]; // not inherited by anything this process starts
+    return;
+  }
+  const flags = runtimeFlags();
+  if (flags.length === 0 || typeof process.execve !== 'function') return;
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, [APPLIED_ENV]: '1' });
+}
