@@ -8,44 +8,22 @@
  * policy (list and call decisions), the response policy on the result, a span and
  * an audit record in the durable spool. The policy data is a copy of
  * policies/data with one tenant, `bench`, allowed every tool (`tools: ["*"]`).
- * Both clients use the gateway's upstream fetch (proxy/mcp/upstreamFetch.ts), so
- * neither side pays the SDK transport's abort-listener growth.
+ * The calls are made and timed by bench/lib/mcpCalls.ts, as in `npm run bench`'s MCP rows.
  * Reported: p50 and p99 of each side, and the added latency as a difference and
  * a ratio against the direct call.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { stringify } from 'yaml';
 import { generateKey, hashKey } from '../proxy/identity/keyHash.js';
-import { upstreamFetch } from '../proxy/mcp/upstreamFetch.js';
 import { REPO_DIR } from './lib/gatehouseSetup.js';
+import { compareMcp, connectMcp, waitForTool } from './lib/mcpCalls.js';
 import { coreLayout, freePort, startProcess, waitForHttp } from './lib/processes.js';
 
 const QUICK = process.argv.includes('--quick');
 const CALLS = QUICK ? 2_000 : 10_000;
 const ROUNDS = 5;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
-  const client = new Client({ name: 'gatehouse-bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: upstreamFetch }));
-  return client;
-}
-
-async function timeCalls(client: Client, name: string, count: number, into: number[]): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const start = process.hrtime.bigint();
-    const result = await client.callTool({ name, arguments: { id: String(4700 + (i % 100)) } });
-    into.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
-  }
-}
 
 const work = await mkdtemp(join(tmpdir(), 'gatehouse-bench-mcp-'));
 const logDir = join(work, 'logs');
@@ -81,27 +59,13 @@ try {
   gateway = startProcess('gatehouse', 'node', [...profile, join(REPO_DIR, 'bin', 'gatehouse.mjs'), 'proxy', '--config', config, '--port', String(port)], { cpus: cores.sut, logDir, cwd: REPO_DIR, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, 120_000);
 
-  const direct = await connect(upstreamUrl);
-  const through = await connect(`http://127.0.0.1:${port}/mcp`, { authorization: `Bearer ${key}` });
-  // The gateway reaches its upstream in the background: wait until the tool is offered.
-  for (let tries = 0; !(await through.listTools()).tools.some((t) => t.name === 'crm.lookup'); tries++) {
-    if (tries > 300) throw new Error('crm.lookup was never listed by the gateway');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const warm: number[] = [];
-  await timeCalls(direct, 'lookup', 500, warm);
-  await timeCalls(through, 'crm.lookup', 500, warm);
-  const directMs: number[] = [];
-  const gatewayMs: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    await timeCalls(direct, 'lookup', CALLS / ROUNDS, directMs);
-    await timeCalls(through, 'crm.lookup', CALLS / ROUNDS, gatewayMs);
-  }
+  const direct = await connectMcp(upstreamUrl);
+  const through = await connectMcp(`http://127.0.0.1:${port}/mcp`, { authorization: `Bearer ${key}` });
+  await waitForTool(through, 'crm.lookup');
+  const result = await compareMcp(direct, through, gateway.pid, { calls: CALLS, rounds: ROUNDS, warmup: 500 });
   await direct.close();
   await through.close();
-  directMs.sort((a, b) => a - b);
-  gatewayMs.sort((a, b) => a - b);
-  const [d50, d99, g50, g99] = [percentile(directMs, 0.5), percentile(directMs, 0.99), percentile(gatewayMs, 0.5), percentile(gatewayMs, 0.99)];
+  const [d50, d99, g50, g99] = [result.direct.p50, result.direct.p99, result.gateway.p50, result.gateway.p99];
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   console.log(`\n\`npm run bench:mcp\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${CALLS} tools/call each side, one at a time, ${ROUNDS} interleaved rounds${cores.pinned ? ', gateway pinned to its own core' : ''}):\n`);
   console.log('| path | p50 | p99 |');

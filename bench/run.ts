@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --soak-minutes N] [-- --no-wait] [-- --rows a,b] [-- --doc-from results.json]`
+ * `npm run bench [-- --quick] [-- --soak-minutes N] [-- --no-wait] [-- --rows a,b] [-- --doc-from results.json] [-- --compare results.json]`
  *
  * Starts everything on loopback (free ports), pinned with taskset: the system under
  * test on the last core, the load generator, mock upstream, collector and Redis on
@@ -9,17 +9,19 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenchmarksDoc } from './lib/benchmarksDoc.js';
 import { writeGatehouseConfigs } from './lib/gatehouseSetup.js';
 import { BENCH_DIR, buildGatebench } from './lib/loadgen.js';
 import { machine, waitForQuiet } from './lib/machine.js';
 import { ensureLitellm, ensurePortkey, startLitellm, startPortkey, type Unavailable } from './lib/peers.js';
-import { coreLayout, type Running } from './lib/processes.js';
-import { checkTargets, emptyRow, table, targetsTable, type RowResult, type RunResult } from './lib/report.js';
+import { REPO_DIR } from './lib/gatehouseSetup.js';
+import { compareMcp, connectMcp, waitForTool, type McpResult } from './lib/mcpCalls.js';
+import { coreLayout, startProcess, type Running } from './lib/processes.js';
+import { checkTargets, emptyRow, maxRps, table, targetsTable, type RowResult, type RunResult } from './lib/report.js';
 import { fixedRate, latencyRounds, rowMemory, soak, streaming, throughput, type Bodies, type Plan, type Soak } from './lib/scenarios.js';
-import { directRow, startCollector, startGatehouse, startMinimal, startMock, startRedis, type Row, type RowId } from './lib/targets.js';
+import { directRow, promptAgentRow, startCollector, startGatehouse, startMinimal, startMock, startRedis, type Row, type RowId } from './lib/targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     'keep-doc': { type: 'boolean', default: false },
     /** Rewrites BENCHMARKS.md from an earlier results file (after editing bench/analysis.md), without running. */
     'doc-from': { type: 'string' },
+    /** An earlier results file (Node 20, say) whose target figures BENCHMARKS.md shows beside this run's. */
+    compare: { type: 'string' },
   },
   strict: true,
 });
@@ -48,8 +52,9 @@ const plan: Plan = {
   streamIntervalMs: 5,
   soakMinutes: Number(values['soak-minutes'] ?? (quick ? 1.5 : 10)),
   soakRate: 1000,
+  mcpCalls: quick ? 1_000 : 5_000,
 };
-const ALL: RowId[] = ['direct', 'minimal', 'gatehouse-full', 'gatehouse-bare', 'portkey', 'litellm', 'gatehouse-workers'];
+const ALL: RowId[] = ['direct', 'minimal', 'gatehouse-full', 'gatehouse-prompt-agent', 'gatehouse-bare', 'portkey', 'litellm', 'gatehouse-redis', 'gatehouse-workers'];
 const wanted = new Set<RowId>(values.rows ? (values.rows.split(',') as RowId[]) : ALL);
 wanted.add('direct');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -65,12 +70,15 @@ async function main(): Promise<void> {
   const logDir = join(workDir, 'logs');
   await mkdir(logDir);
   const bodies: Bodies = { chat: join(workDir, 'chat.json'), stream: join(workDir, 'stream.json') };
-  await writeBodies(bodies);
+  const promptBodies: Bodies = { chat: join(workDir, 'prompt-chat.json'), stream: join(workDir, 'prompt-stream.json') };
+  await writeBodies(bodies, promptBodies);
   const helpers: Running[] = [];
   const rows: Row[] = [];
   const results = new Map<RowId, RowResult>(ALL.filter((id) => wanted.has(id)).map((id) => [id, emptyRow(id)]));
   const mockOptions = { logDir, latencyMs: 0, chunks: plan.streamChunks, chunkIntervalMs: plan.streamIntervalMs };
   let soakResult: Soak | undefined;
+  let mcpResult: McpResult | undefined;
+  let thirdRate: number | undefined;
   try {
     const mockSut = await startMock({ ...mockOptions, cpus: cores.sut, name: 'mock-direct' });
     const mockUp = await startMock({ ...mockOptions, cpus: cores.load, name: 'mock-upstream' });
@@ -78,9 +86,11 @@ async function main(): Promise<void> {
     rows.push(directRow(mockSut));
     const collector = await startCollector(cores.load, logDir, join(workDir, 'collector'));
     helpers.push(collector.process);
-    const redis = wanted.has('gatehouse-workers') ? await startRedis(cores.load, logDir) : undefined;
+    const redis = wanted.has('gatehouse-workers') || wanted.has('gatehouse-redis') ? await startRedis(cores.load, logDir) : undefined;
     if (redis) helpers.push(redis.process);
-    const configs = await writeGatehouseConfigs({ workDir, mockUrl: mockUp.url, collectorUrl: collector.url, collectorToken: collector.token, redisUrl: redis?.url ?? 'redis://127.0.0.1:6379' });
+    const mcpUpstream = wanted.has('gatehouse-full') ? await startMcpUpstream(cores.load, logDir) : undefined;
+    if (mcpUpstream) helpers.push(mcpUpstream.process);
+    const configs = await writeGatehouseConfigs({ workDir, mockUrl: mockUp.url, collectorUrl: collector.url, collectorToken: collector.token, redisUrl: redis?.url ?? 'redis://127.0.0.1:6379', ...(mcpUpstream ? { mcpUrl: mcpUpstream.url } : {}) });
     const attempt = async (id: RowId, start: () => Promise<Row | Unavailable>) => {
       if (!wanted.has(id)) return;
       try {
@@ -97,6 +107,13 @@ async function main(): Promise<void> {
     results.get('direct')!.version = rows[0]!.version;
     await attempt('minimal', () => startMinimal(mockUp.url, cores.sut, logDir));
     await attempt('gatehouse-full', () => startGatehouse({ id: 'gatehouse-full', config: configs.full, key: configs.key, cpus: cores.sut, logDir }));
+    const fullRow = rows.find((r) => r.id === 'gatehouse-full');
+    if (wanted.has('gatehouse-prompt-agent')) {
+      if (fullRow) {
+        rows.push(promptAgentRow(fullRow, configs.agentKey, promptBodies));
+        results.get('gatehouse-prompt-agent')!.version = fullRow.version;
+      } else results.get('gatehouse-prompt-agent')!.unavailable = 'needs the gatehouse-full row';
+    }
     await attempt('gatehouse-bare', () => startGatehouse({ id: 'gatehouse-bare', config: configs.bare, key: configs.key, cpus: cores.sut, logDir }));
     await attempt('portkey', async () => {
       const version = await ensurePortkey(say);
@@ -126,15 +143,48 @@ async function main(): Promise<void> {
     }
     const directTtft = results.get('direct')!.stream?.stream?.ttftMs.p50;
     for (const r of results.values()) if (r.stream?.stream && directTtft !== undefined) r.addedTtftP50 = Math.round((r.stream.stream.ttftMs.p50 - directTtft) * 1000) / 1000;
+    if (fullRow && mcpUpstream) {
+      say(`MCP tools/call, direct vs through the full pipeline's /mcp (${plan.mcpCalls} each, 1 at a time, interleaved)`);
+      mcpResult = await measureMcp(mcpUpstream.url, fullRow, configs.key, plan.mcpCalls);
+      say(`  direct p50 ${mcpResult.direct.p50} p99 ${mcpResult.direct.p99} ms; through Gatehouse p50 ${mcpResult.gateway.p50} p99 ${mcpResult.gateway.p99} ms; gateway CPU ${mcpResult.gatewayCpuUsPerCall} µs/call`);
+    }
     say(`fixed rate (open loop, ${plan.fixedRate} req/s for ${plan.fixedRateS} s)`);
     for (const row of [...rows.filter((r) => r.id !== 'litellm'), ...rows.filter((r) => r.id === 'litellm')]) {
       const r = results.get(row.id)!;
       r.fixed = await fixedRate(row, plan, bodies, cores.load);
       say(`  ${row.id}: p50 ${r.fixed.latencyMs.p50} p99 ${r.fixed.latencyMs.p99} p99.9 ${r.fixed.latencyMs.p999} ms, errors ${r.fixed.errors}`);
     }
+    const fullMax = maxRps(results.get('gatehouse-full'));
+    if (Number.isFinite(fullMax)) {
+      // The rate the issue meant by "about a third of the full pipeline's maximum on one core", from this run's maximum.
+      thirdRate = Math.max(100, Math.round(fullMax / 3 / 50) * 50);
+      say(`fixed rate at a third of the full pipeline's maximum (${thirdRate} req/s for ${plan.fixedRateS} s)`);
+      for (const row of rows.filter((r) => r.id === 'direct' || r.id === 'minimal' || r.id === 'gatehouse-full')) {
+        const r = results.get(row.id)!;
+        r.fixedThird = await fixedRate(row, plan, bodies, cores.load, thirdRate);
+        say(`  ${row.id}: p50 ${r.fixedThird.latencyMs.p50} p99 ${r.fixedThird.latencyMs.p99} p99.9 ${r.fixedThird.latencyMs.p999} ms, errors ${r.fixedThird.errors}`);
+      }
+    }
     for (const row of rows) results.get(row.id)!.memory = await rowMemory(row.process);
     for (const row of rows.splice(1)) await row.process.stop();
 
+    // Scale-out: the Redis-backed full pipeline as one pinned worker (the load side on the other core), then as two workers.
+    if (wanted.has('gatehouse-redis')) {
+      if (!redis) results.get('gatehouse-redis')!.unavailable = 'redis-server is not installed';
+      else {
+        await attempt('gatehouse-redis', () => startGatehouse({ id: 'gatehouse-redis', config: configs.workers, key: configs.key, cpus: cores.sut, logDir }));
+        const row = rows.find((r) => r.id === 'gatehouse-redis');
+        if (row) {
+          say('throughput, gatehouse full with Redis limits, 1 process pinned');
+          const r = results.get('gatehouse-redis')!;
+          r.c32 = await throughput(row, 32, plan, bodies, cores.load);
+          r.c64 = await throughput(row, 64, plan, bodies, cores.load);
+          r.memory = await rowMemory(row.process);
+          say(`  gatehouse-redis: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s, ${r.c64.cpuUsPerRequest} µs CPU/request`);
+          await row.process.stop();
+        }
+      }
+    }
     if (wanted.has('gatehouse-workers')) {
       if (!redis) results.get('gatehouse-workers')!.unavailable = 'redis-server is not installed (--workers needs the Redis limit store)';
       else {
@@ -146,7 +196,7 @@ async function main(): Promise<void> {
           r.c32 = await throughput(row, 32, plan, bodies, cores.load);
           r.c64 = await throughput(row, 64, plan, bodies, cores.load);
           r.memory = await rowMemory(row.process);
-          say(`  gatehouse-workers: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s`);
+          say(`  gatehouse-workers: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s, ${r.c64.cpuUsPerRequest} µs CPU/request`);
           await row.process.stop();
         }
       }
@@ -178,7 +228,10 @@ async function main(): Promise<void> {
     tools,
     rows: ordered,
     ...(soakResult ? { soak: soakResult } : {}),
+    ...(mcpResult ? { mcp: mcpResult } : {}),
+    ...(thirdRate !== undefined ? { thirdRate } : {}),
     targets: checkTargets(ordered, soakResult),
+    ...(values.compare ? { compare: await comparison(values.compare) } : {}),
   };
   const resultsDir = join(BENCH_DIR, 'results');
   await mkdir(resultsDir, { recursive: true });
@@ -193,8 +246,37 @@ function pct(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${Math.round(value * 100)}%`;
 }
 
-/** One realistic chat request (system prompt, a question, max_tokens), the same for every row. */
-async function writeBodies(bodies: Bodies): Promise<void> {
+/** The bench MCP server (one `lookup` tool) on the load side. */
+async function startMcpUpstream(cpus: string, logDir: string): Promise<{ url: string; process: Running }> {
+  const process = startProcess('mcp-upstream', 'node', ['--import', 'tsx', join(REPO_DIR, 'bench', 'lib', 'mcpUpstream.ts')], { cpus, logDir, cwd: REPO_DIR });
+  const [, port] = await process.waitForLine(/^listening (\d+)/);
+  return { url: `http://127.0.0.1:${port}/mcp`, process };
+}
+
+async function measureMcp(upstreamUrl: string, full: Row, key: string, calls: number): Promise<McpResult> {
+  const direct = await connectMcp(upstreamUrl);
+  const through = await connectMcp(full.target.url.replace('/v1/chat/completions', '/mcp'), { authorization: `Bearer ${key}` });
+  try {
+    await waitForTool(through, 'crm.lookup');
+    return await compareMcp(direct, through, full.process.pid, { calls, rounds: 5, warmup: 300 });
+  } finally {
+    await direct.close();
+    await through.close();
+  }
+}
+
+/** The target figures of an earlier run, judged by this run's targets. */
+async function comparison(file: string): Promise<NonNullable<RunResult['compare']>> {
+  const earlier = JSON.parse(await readFile(file, 'utf8')) as RunResult;
+  return { file: relative(REPO_DIR, resolve(file)), node: earlier.tools.node ?? earlier.machine.node, startedAt: earlier.startedAt, mode: earlier.mode, targets: checkTargets(earlier.rows, earlier.soak) };
+}
+
+/**
+ * One realistic chat request (system prompt, a question, max_tokens), the same for
+ * every row; and for the prompt row, the same question with the registry prompt
+ * `advisor` version 2 and its variables instead of the system prompt.
+ */
+async function writeBodies(bodies: Bodies, promptBodies: Bodies): Promise<void> {
   const chat = {
     model: 'gpt-4o-mini',
     messages: [
@@ -206,6 +288,14 @@ async function writeBodies(bodies: Bodies): Promise<void> {
   };
   await writeFile(bodies.chat, JSON.stringify(chat));
   await writeFile(bodies.stream, JSON.stringify({ ...chat, stream: true }));
+  const prompted = {
+    model: chat.model,
+    messages: chat.messages.slice(1),
+    gatehouse_prompt: { id: 'advisor', version: 2, variables: { client_name: 'Ada Lovelace', risk_profile: 'balanced' } },
+    max_tokens: chat.max_tokens,
+  };
+  await writeFile(promptBodies.chat, JSON.stringify(prompted));
+  await writeFile(promptBodies.stream, JSON.stringify({ ...prompted, stream: true }));
 }
 
 const run = values['doc-from']

@@ -25,10 +25,11 @@ npm run bench                         # full run: waits for a quiet machine, 10-
 npm run bench -- --quick              # short run for iteration (~6 min)
 npm run bench -- --soak-minutes 3     # full figures, shorter soak
 npm run bench -- --rows minimal,gatehouse-full --no-wait
+npm run bench -- --compare bench/results/<earlier>.json   # show an earlier run's target figures beside (another Node)
 node --import tsx bench/profile.ts [--bare] [--seconds 15]   # CPU profile of Gatehouse under load, top frames
 \`\`\`
 
-What it needs: Node ≥ 20, Go (builds \`bench/gatebench\` into \`bench/.tools\`), Python 3 with venv
+What it needs: Node (\`npm run bench\` runs every Node process, gateways and peers included, on the pinned Node 24; \`node --import tsx bench/run.ts\` from a shell runs them on the shell's \`node\`), Go (builds \`bench/gatebench\` into \`bench/.tools\`), Python 3 with venv
 (LiteLLM goes into \`bench/.venv\`), npm (Portkey goes into \`bench/.peers\`), \`taskset\`, and
 \`redis-server\` for the \`--workers\` row. Peers are installed on first use, never into the
 project's dependencies. A peer that cannot be installed stays in the table with the reason.
@@ -63,10 +64,11 @@ ${table(run.rows)}
 - *peak RSS*: VmHWM of the row's process (all workers summed for \`--workers\`) at the end of its runs.
 ${run.soak ? `- *soak*: a fresh full-pipeline gateway at ${run.soak.rate} req/s for ${run.soak.minutes} min: RSS ${fmt(run.soak.startMb, 0)} → ${fmt(run.soak.endMb, 0)} MB, slope after the first minute ${fmt(run.soak.slopeMbPerMin, 2)} MB/min, ${run.soak.load.errors} errors of ${run.soak.load.requests}. The first minute is left out of the slope because the memory limit store's 60-second sliding-window log fills during it by design.` : '- *soak*: not run.'}
 
+${extraSections(run)}
 ## Targets
 
-${targetsTable(checks)}
-
+${targetsTable(checks, run.compare)}
+${run.compare ? `\nThe right-hand columns are the same targets measured by an earlier run on ${run.compare.node} (\`${run.compare.file}\`), kept for comparison.\n` : ''}
 ## Reading
 
 ${reading(run, by)}
@@ -88,6 +90,14 @@ ${reading(run, by)}
   The one difference is data: a copy of \`policies/\` whose \`data/defaults.json\` limits and
   budgets are 1e9, because the default 3,000 requests/min global limit would otherwise answer 429.
   The limits are still evaluated and counted on every request.
+- **Gatehouse, full + registry prompt + registered agent**: the same gateway process, called
+  with a key bound to a registered agent (\`bench-agent\`: admission, its limits, budgets and run
+  budget) and a body that names the registry prompt \`advisor\` version 2 with its variables
+  (rendered, schema-checked, put before the question, recorded on the span) instead of the
+  system prompt: every feature a request can use.
+- **MCP tools/call**: the official SDK client calls a tool on a local SDK MCP server
+  (\`bench/lib/mcpUpstream.ts\`) directly, and the same tool through the full pipeline's \`/mcp\`
+  (key, tool policy, response policy, span, audit spool), one call at a time, interleaved in rounds.
 - **Gatehouse, bare**: the same with \`policy.enabled: false\` and \`audit.enabled: false\`.
 - **\`--workers 2\`** uses the Redis limit store: the memory store is per process, so with workers
   \`gatehouse\` refuses to start unless limits are in Redis (see README / \`proxy/cli/workers.ts\`).
@@ -103,6 +113,54 @@ ${reading(run, by)}
   const analysis = await readFile(join(REPO_DIR, 'bench', 'analysis.md'), 'utf8').catch(() => '');
   const stages = (await readFile(join(REPO_DIR, 'bench', 'stages.md'), 'utf8').catch(() => '')).replace(/^<!--[\s\S]*?-->\s*/, '');
   await writeFile(join(REPO_DIR, 'BENCHMARKS.md'), [doc, analysis, stages].filter((part) => part !== '').join('\n'));
+}
+
+/** The open loop at a third of the maximum, the MCP rows and the scale-out figures, when the run has them. */
+function extraSections(run: RunResult): string {
+  const parts: string[] = [];
+  const by = (id: RowResult['id']) => run.rows.find((r) => r.id === id);
+  const third = run.rows.filter((r) => r.fixedThird);
+  if (run.thirdRate !== undefined && third.length) {
+    const direct = by('direct')?.fixedThird;
+    parts.push(`### Open loop at a third of the full pipeline's maximum (${fmt(run.thirdRate, 0)} req/s)
+
+The fixed 2,000 req/s above assumes a maximum near 6,000 req/s; this run's maximum was ${fmt(maxRps(by('gatehouse-full')), 0)}. Here the same open loop runs at a third of the measured maximum, the load the issue meant.
+
+| row | p50 / p99 / p99.9 (ms) | added p99 over direct (ms) | errors |
+|---|---|---|---|
+${third.map((r) => `| ${r.label} | ${fmt(r.fixedThird!.latencyMs.p50, 2)} / ${fmt(r.fixedThird!.latencyMs.p99, 2)} / ${fmt(r.fixedThird!.latencyMs.p999, 2)} | ${r.id === 'direct' || !direct ? '–' : fmt(r.fixedThird!.latencyMs.p99 - direct.latencyMs.p99, 2)} | ${r.fixedThird!.errors} of ${r.fixedThird!.requests} |`).join('\n')}
+`);
+  }
+  if (run.mcp) {
+    const m = run.mcp;
+    parts.push(`### MCP tools/call
+
+${fmt(m.gateway.n, 0)} calls each side, one at a time, in interleaved rounds.
+
+| path | p50 (ms) | p99 (ms) |
+|---|---|---|
+| direct: SDK client → SDK server | ${fmt(m.direct.p50, 3)} | ${fmt(m.direct.p99, 3)} |
+| through Gatehouse \`/mcp\` (full pipeline) | ${fmt(m.gateway.p50, 3)} | ${fmt(m.gateway.p99, 3)} |
+| added | +${fmt(m.gateway.p50 - m.direct.p50, 3)} (${fmt(m.gateway.p50 / m.direct.p50, 2)}×) | +${fmt(m.gateway.p99 - m.direct.p99, 3)} (${fmt(m.gateway.p99 / m.direct.p99, 2)}×) |
+
+The gateway's CPU time per tool call: ${fmt(m.gatewayCpuUsPerCall, 0)} µs.
+`);
+  }
+  const one = by('gatehouse-redis');
+  const two = by('gatehouse-workers');
+  const cpu1 = one?.c64?.cpuUsPerRequest;
+  const cpu2 = two?.c64?.cpuUsPerRequest;
+  if (cpu1 !== undefined) {
+    parts.push(`### Scale-out
+
+| | max req/s (64 conns) | CPU µs/request (all processes) | req/s per core of gateway CPU |
+|---|---|---|---|
+| 1 process, Redis limits, pinned (load side on the other core) | ${fmt(maxRps(one), 0)} | ${fmt(cpu1, 0)} | ${fmt(1e6 / cpu1, 0)} |
+${cpu2 !== undefined ? `| \`--workers 2\`, Redis limits, both cores (shared with the load side) | ${fmt(maxRps(two), 0)} | ${fmt(cpu2, 0)} | ${fmt(1e6 / cpu2, 0)} |\n` : ''}
+A worker costs about the same CPU per request as one process${cpu2 !== undefined ? ` (${fmt(cpu2 / cpu1, 2)}× here)` : ''}: workers share nothing but the listening socket and Redis, so on a machine with N free cores \`--workers auto\` serves about N × ${fmt(1e6 / (cpu2 ?? cpu1), 0)} req/s. This machine has two cores, one of which the load generator, mock, collector and Redis need, so the two-worker row cannot show that here; the CPU time per request can.
+`);
+  }
+  return parts.length ? `${parts.join('\n')}\n` : '';
 }
 
 function reading(run: RunResult, by: (id: RowResult['id']) => RowResult | undefined): string {

@@ -5,6 +5,7 @@
 import type { LoadSummary } from './loadgen.js';
 import type { Machine } from './machine.js';
 import type { Cores } from './processes.js';
+import type { McpResult } from './mcpCalls.js';
 import type { Latency1, Plan, Soak } from './scenarios.js';
 import { ROW_LABELS, type RowId } from './targets.js';
 
@@ -18,6 +19,8 @@ export interface RowResult {
   c64?: LoadSummary;
   latency1?: Latency1;
   fixed?: LoadSummary;
+  /** Open loop at a third of this run's full-pipeline maximum (RunResult.thirdRate). */
+  fixedThird?: LoadSummary;
   stream?: LoadSummary;
   addedTtftP50?: number;
   memory?: { rssMb: number; peakMb: number };
@@ -41,7 +44,12 @@ export interface RunResult {
   tools: Record<string, string>;
   rows: RowResult[];
   soak?: Soak;
+  mcp?: McpResult;
+  /** The rate of the `fixedThird` runs: a third of the full pipeline's maximum in this run. */
+  thirdRate?: number;
   targets: TargetCheck[];
+  /** An earlier run (another Node version) whose target figures are shown beside these. */
+  compare?: { file: string; node: string; startedAt: string; mode: string; targets: TargetCheck[] };
 }
 
 export function emptyRow(id: RowId): RowResult {
@@ -54,25 +62,32 @@ export function maxRps(row: RowResult | undefined): number {
   return values.length ? Math.max(...values) : NaN;
 }
 
+/**
+ * The targets, as issue 17 (performance round 3) set them; the earlier rounds'
+ * targets that it did not replace stay. Full-pipeline throughput is judged on the
+ * row with every feature on (registry prompt and agent too) when it ran.
+ */
 export function checkTargets(rows: RowResult[], soak: Soak | undefined): TargetCheck[] {
   const by = (id: RowId) => rows.find((r) => r.id === id);
   const full = by('gatehouse-full');
+  const everything = by('gatehouse-prompt-agent');
   const direct = by('direct');
   const out: TargetCheck[] = [];
-  const ratio = (other: RowId, goal: number, word: string) => {
-    const a = maxRps(full);
+  const ratio = (subject: RowResult | undefined, other: RowId, goal: number, word: string, what: string) => {
+    const a = maxRps(subject);
     const b = maxRps(by(other));
     const r = a / b;
     const known = Number.isFinite(r);
     out.push({
-      goal: `full-pipeline throughput ≥ ${word} ${ROW_LABELS[other]}`,
-      measured: known ? `${fmt(a, 0)} vs ${fmt(b, 0)} req/s = ${goal < 1 ? `${fmt(r * 100, 0)}%` : `${fmt(r, 1)}×`}` : `not measured (${by(other)?.unavailable ?? 'no number'})`,
+      goal: `${what} ≥ ${word} ${ROW_LABELS[other]}`,
+      measured: known ? `${fmt(a, 0)} vs ${fmt(b, 0)} req/s = ${goal < 1 ? `${fmt(r * 100, 0)}%` : `${fmt(r, 1)}×`}` : `not measured (${by(other)?.unavailable ?? subject?.unavailable ?? 'no number'})`,
       met: known ? r >= goal : undefined,
     });
   };
-  ratio('minimal', 0.7, '70% of');
-  ratio('portkey', 10, '10×');
-  ratio('litellm', 20, '20×');
+  ratio(everything, 'minimal', 0.5, '50% of', 'throughput with every feature on (key, policies, limits, registry prompt, agent, spool, spans)');
+  ratio(full, 'minimal', 0.5, '50% of', 'full-pipeline throughput');
+  ratio(full, 'portkey', 10, '10×', 'full-pipeline throughput');
+  ratio(full, 'litellm', 20, '20×', 'full-pipeline throughput');
   const minimalAdded = by('minimal')?.latency1?.addedP50;
   const fullAdded = full?.latency1?.addedP50;
   if (fullAdded !== undefined && minimalAdded !== undefined) {
@@ -83,7 +98,7 @@ export function checkTargets(rows: RowResult[], soak: Soak | undefined): TargetC
   if (full?.fixed && direct?.fixed) {
     const added = full.fixed.latencyMs.p99 - direct.fixed.latencyMs.p99;
     out.push({ goal: 'at 2,000 req/s: zero errors', measured: `${full.fixed.errors} errors of ${full.fixed.requests}`, met: full.fixed.errors === 0 });
-    out.push({ goal: 'at 2,000 req/s: added p99 ≤ 2 ms', measured: `${fmt(full.fixed.latencyMs.p99, 3)} − ${fmt(direct.fixed.latencyMs.p99, 3)} = ${fmt(added, 3)} ms`, met: added <= 2 });
+    out.push({ goal: 'at 2,000 req/s: added p99 ≤ 5 ms', measured: `${fmt(full.fixed.latencyMs.p99, 3)} − ${fmt(direct.fixed.latencyMs.p99, 3)} = ${fmt(added, 3)} ms`, met: added <= 5 });
   }
   if (full?.addedTtftP50 !== undefined) out.push({ goal: 'streaming added time-to-first-token p50 ≤ 1 ms', measured: `${fmt(full.addedTtftP50, 3)} ms`, met: full.addedTtftP50 <= 1 });
   if (full?.memory) out.push({ goal: 'peak RSS ≤ 200 MB', measured: `${fmt(Math.max(full.memory.peakMb, soak?.peakMb ?? 0), 1)} MB`, met: Math.max(full.memory.peakMb, soak?.peakMb ?? 0) <= 200 });
@@ -129,9 +144,19 @@ function errorKinds(s: LoadSummary): string {
   return kinds.length ? ` (${kinds.map(([k, n]) => `${k}: ${n}`).join(', ')})` : '';
 }
 
-export function targetsTable(checks: TargetCheck[]): string {
-  const lines = ['| target | measured | |', '|---|---|---|'];
-  for (const c of checks) lines.push(`| ${c.goal} | ${c.measured} | ${c.met === undefined ? 'not measured' : c.met ? '**met**' : '**missed**'} |`);
+export function targetsTable(checks: TargetCheck[], compare?: RunResult['compare']): string {
+  const verdict = (c: TargetCheck | undefined) => (c === undefined || c.met === undefined ? 'not measured' : c.met ? '**met**' : '**missed**');
+  if (!compare) {
+    const lines = ['| target | measured | |', '|---|---|---|'];
+    for (const c of checks) lines.push(`| ${c.goal} | ${c.measured} | ${verdict(c)} |`);
+    return lines.join('\n');
+  }
+  const earlier = new Map(compare.targets.map((c) => [c.goal, c]));
+  const lines = [`| target | measured | | ${compare.node}, for comparison (${compare.mode} run, ${compare.startedAt.slice(0, 16)}) | |`, '|---|---|---|---|---|'];
+  for (const c of checks) {
+    const e = earlier.get(c.goal);
+    lines.push(`| ${c.goal} | ${c.measured} | ${verdict(c)} | ${e ? e.measured : 'not measured'} | ${e ? verdict(e) : ''} |`);
+  }
   return lines.join('\n');
 }
 

@@ -22,6 +22,8 @@ export interface Plan {
   streamIntervalMs: number;
   soakMinutes: number;
   soakRate: number;
+  /** MCP tools/call per side in the MCP rows. */
+  mcpCalls: number;
 }
 
 export interface Bodies {
@@ -41,7 +43,7 @@ export interface Latency1 {
 /** Closed loop; also records the SUT's CPU time per answered request (robust to a busy machine). */
 export async function throughput(row: Row, conns: number, plan: Plan, bodies: Bodies, cpus: string): Promise<LoadSummary> {
   const before = await cpuTimeMs(row.process.pid);
-  const summary = await load(row.target, { bodyFile: bodies.chat, cpus, durationS: plan.throughputS, warmupS: plan.warmupS, conns });
+  const summary = await load(row.target, { bodyFile: (row.bodies ?? bodies).chat, cpus, durationS: plan.throughputS, warmupS: plan.warmupS, conns });
   const used = (await cpuTimeMs(row.process.pid)) - before;
   // The warm-up's requests used CPU too: count them at the measured rate.
   const answered = summary.ok * (1 + plan.warmupS / plan.throughputS);
@@ -60,7 +62,7 @@ export async function latencyRounds(rows: Row[], plan: Plan, bodies: Bodies, cpu
     say(`  latency round ${round + 1}/${plan.latencyRounds}: ${order.map((r) => r.id).join(', ')}`);
     for (const row of order) {
       const file = join(workDir, `lat-${row.id}-${round}.txt`);
-      await load(row.target, { bodyFile: bodies.chat, cpus, durationS: plan.latencyRoundS, warmupS: 0.5, conns: 1, samplesFile: file });
+      await load(row.target, { bodyFile: (row.bodies ?? bodies).chat, cpus, durationS: plan.latencyRoundS, warmupS: 0.5, conns: 1, samplesFile: file });
       samples.get(row.id)!.push(...(await readSamples(file)));
     }
   }
@@ -76,12 +78,12 @@ export async function latencyRounds(rows: Row[], plan: Plan, bodies: Bodies, cpu
   return out;
 }
 
-export function fixedRate(row: Row, plan: Plan, bodies: Bodies, cpus: string): Promise<LoadSummary> {
-  return load(row.target, { bodyFile: bodies.chat, cpus, durationS: plan.fixedRateS, warmupS: plan.quick ? 2 : 5, rate: plan.fixedRate, timeoutS: 10 });
+export function fixedRate(row: Row, plan: Plan, bodies: Bodies, cpus: string, rate = plan.fixedRate): Promise<LoadSummary> {
+  return load(row.target, { bodyFile: (row.bodies ?? bodies).chat, cpus, durationS: plan.fixedRateS, warmupS: plan.quick ? 2 : 5, rate, timeoutS: 10 });
 }
 
 export function streaming(row: Row, plan: Plan, bodies: Bodies, cpus: string): Promise<LoadSummary> {
-  return load(row.target, { bodyFile: bodies.stream, cpus, durationS: plan.streamS, warmupS: 1, conns: plan.streamConns, stream: true, expectChunks: plan.streamChunks, timeoutS: 10 });
+  return load(row.target, { bodyFile: (row.bodies ?? bodies).stream, cpus, durationS: plan.streamS, warmupS: 1, conns: plan.streamConns, stream: true, expectChunks: plan.streamChunks, timeoutS: 10 });
 }
 
 export interface Soak {

@@ -8,19 +8,22 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from './loadgen.js';
+import type { Bodies } from './scenarios.js';
 import { GATEBENCH } from './loadgen.js';
 import { freePort, startProcess, waitForHttp, type Running } from './processes.js';
 import { REPO_DIR } from './gatehouseSetup.js';
 import { generateIngestKey, hashKey } from '../../proxy/identity/keyHash.js';
 import { ingestKeysPath, writeIngestKeys } from '../../collector/otlp/ingestKeys.js';
 
-export type RowId = 'direct' | 'minimal' | 'gatehouse-full' | 'gatehouse-bare' | 'gatehouse-workers' | 'portkey' | 'litellm';
+export type RowId = 'direct' | 'minimal' | 'gatehouse-full' | 'gatehouse-prompt-agent' | 'gatehouse-bare' | 'gatehouse-redis' | 'gatehouse-workers' | 'portkey' | 'litellm';
 
 export const ROW_LABELS: Record<RowId, string> = {
   direct: 'direct (mock upstream alone)',
   minimal: 'minimal proxy (node:http + undici)',
   'gatehouse-full': 'Gatehouse, full pipeline',
+  'gatehouse-prompt-agent': 'Gatehouse, full + registry prompt + registered agent',
   'gatehouse-bare': 'Gatehouse, bare (policy + audit off)',
+  'gatehouse-redis': 'Gatehouse, full, Redis limits, 1 process (pinned)',
   'gatehouse-workers': 'Gatehouse, full, --workers 2 (Redis limits)',
   portkey: 'Portkey gateway',
   litellm: 'LiteLLM proxy',
@@ -32,6 +35,8 @@ export interface Row {
   /** The processes whose memory is this row's (the gateway, not its helpers). */
   process: Running;
   version: string;
+  /** Request bodies of its own (the prompt row); default: the common ones. */
+  bodies?: Bodies;
 }
 
 export interface MockOptions {
@@ -62,7 +67,7 @@ export async function startMinimal(upstream: string, cpus: string, logDir: strin
 }
 
 export interface GatehouseStart {
-  id: Extract<RowId, 'gatehouse-full' | 'gatehouse-bare' | 'gatehouse-workers'>;
+  id: Extract<RowId, 'gatehouse-full' | 'gatehouse-bare' | 'gatehouse-redis' | 'gatehouse-workers'>;
   config: string;
   key: string;
   cpus: string;
@@ -93,7 +98,10 @@ export async function startGatehouse(options: GatehouseStart): Promise<Row> {
   const args = [...nodeArgs, join(gatehouseDir, 'bin', 'gatehouse.mjs'), 'proxy', '--config', options.config, '--port', String(port)];
   if (options.workers) args.push('--workers', String(options.workers));
   const process = startProcess(options.id, 'node', args, { cpus: options.cpus, logDir: options.logDir, cwd: gatehouseDir, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, 120_000).catch(async (error: unknown) => {
+  // A gateway that exits (a config error) fails the row at once, with its log, instead of after the wait.
+  const exited = new Promise<never>((_, reject) => process.child.once('exit', (code) => reject(new Error(`exited ${code} before it was ready; see ${process.log}`))));
+  exited.catch(() => {});
+  await Promise.race([waitForHttp(`http://127.0.0.1:${port}/readyz`, 120_000), exited]).catch(async (error: unknown) => {
     await process.stop();
     throw error;
   });
@@ -104,6 +112,16 @@ export async function startGatehouse(options: GatehouseStart): Promise<Row> {
     process,
     version: `gatehouse ${version.version}${options.workers ? `, ${options.workers} workers` : ''}`,
   };
+}
+
+/**
+ * The same full-pipeline gateway, called as the registered agent (its bound key)
+ * with a registry prompt: agent admission and its limits and budgets, the prompt
+ * rendered before the policy, recorded on the span. Same process, so its memory
+ * and CPU are the full row's.
+ */
+export function promptAgentRow(full: Row, agentKey: string, bodies: Bodies): Row {
+  return { ...full, id: 'gatehouse-prompt-agent', target: { url: full.target.url, headers: [`Authorization: Bearer ${agentKey}`] }, bodies };
 }
 
 /** A `gatehouse collector` that accepts one ingest key (returned as `token`), as a proxy replica would be set up. */
