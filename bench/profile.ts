@@ -1,5 +1,5 @@
 /**
- * CPU profile of Gatehouse under load: `node --import tsx bench/profile.ts [--bare] [--seconds 15] [--conns 32] [--stream]`.
+ * CPU profile of Gatehouse under load: `node --import tsx bench/profile.ts [--bare] [--seconds 15] [--conns 32 | --rate 600] [--stream]`.
  * Starts the mock, a collector and one gateway under `node --cpu-prof`, drives it
  * with the bench's load tool, stops it, and prints the top frames by self time and
  * by total time. The .cpuprofile is kept in bench/results/profiles/ (open it in
@@ -21,7 +21,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-const { values } = parseArgs({ options: { bare: { type: 'boolean', default: false }, seconds: { type: 'string', default: '15' }, conns: { type: 'string', default: '32' }, stream: { type: 'boolean', default: false }, top: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { bare: { type: 'boolean', default: false }, seconds: { type: 'string', default: '15' }, conns: { type: 'string', default: '32' }, stream: { type: 'boolean', default: false }, rate: { type: 'string' }, top: { type: 'string', default: '30' } } });
 
 async function main(): Promise<void> {
   await buildGatebench();
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   await writeFile(body, JSON.stringify({ model: 'gpt-4o-mini', stream: values.stream, messages: [{ role: 'system', content: 'You are a concise assistant.' }, { role: 'user', content: 'The nightly export job failed with a timeout at 02:14. What should I check first?' }], max_tokens: 256 }));
   await load(row.target, { bodyFile: body, cpus: cores.load, durationS: 2, warmupS: 0, conns: Number(values.conns), stream: values.stream });
   const before = await cpuTimeMs(row.process.pid);
-  const summary = await load(row.target, { bodyFile: body, cpus: cores.load, durationS: Number(values.seconds), warmupS: 0, conns: Number(values.conns), stream: values.stream });
+  // --rate N: an open loop at N req/s instead of --conns (where a tail at a steady load comes from).
+  const shape = values.rate ? { rate: Number(values.rate) } : { conns: Number(values.conns) };
+  const summary = await load(row.target, { bodyFile: body, cpus: cores.load, durationS: Number(values.seconds), warmupS: 0, ...shape, stream: values.stream });
   const cpuUs = ((await cpuTimeMs(row.process.pid)) - before) * 1000 / Math.max(1, summary.ok);
   process.stdout.write(`${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, gateway CPU ${Math.round(cpuUs)} µs/request\n`);
   await row.process.stop();
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
   const profile = JSON.parse(await readFile(kept, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number };
   printTop(profile.nodes, Number(values.top));
   process.stdout.write(`profile: ${kept}\n`);
-  await rm(workDir, { recursive: true, force: true });
+  // BENCH_KEEP_LOGS=1 keeps the processes' logs (with GATEHOUSE_NODE_FLAGS=--trace-gc, the gateway's GC trace).
+  if (process.env.BENCH_KEEP_LOGS) process.stdout.write(`logs: ${logDir}\n`);
+  else await rm(workDir, { recursive: true, force: true });
 }
 
 function printTop(nodes: ProfileNode[], top: number): void {

@@ -1,10 +1,12 @@
 // The V8 heap settings the long-running commands (start, proxy, collector) run with.
 //
 // Why: V8 sizes the young generation from the machine's memory. On Node 24 with
-// 24 GiB it grows to 64 MB (two 32 MB semi-spaces; Node 20: 32 MB), which the
-// gateway's short-lived request objects fill and refill; under load that alone
-// pushed a replica's peak RSS past 300 MB. The figures behind the chosen value,
-// with and without, are in docs/operations.md ("Memory per replica").
+// 24 GiB it grows to 64 MB (two 32 MB semi-spaces; Node 20 stopped at 32 MB),
+// and a gateway under load fills all of it, which alone pushed a replica's peak
+// RSS past 300 MB. 16 MB semi-spaces (Node 20's size) gave the lowest peak RSS
+// of the values measured with `npm run bench:heap`; 8 MB promoted more
+// short-lived objects to the old space, which raised both the RSS and the p99
+// again. The figures are in docs/operations.md ("Memory per replica").
 //
 // How: heap flags only take effect on the command line (v8.setFlagsFromString
 // is read once, when the heap is set up), so the launcher re-executes itself
@@ -14,7 +16,7 @@
 // Operators choose with GATEHOUSE_NODE_FLAGS: its value replaces the defaults
 // ("" runs with V8's own). Flags already given to node (on its command line or
 // in NODE_OPTIONS) for the same settings win, and nothing is re-executed.
-const DEFAULT_FLAGS = ['--max-semi-space-size=8'];
+const DEFAULT_FLAGS = ['--max-semi-space-size=16'];
 const LONG_RUNNING = new Set(['start', 'proxy', 'collector']);
 const APPLIED_ENV = 'GATEHOUSE_NODE_FLAGS_APPLIED';
 

@@ -18,13 +18,13 @@ const argv = (...rest: string[]) => ['node', CLI, ...rest];
 
 describe('runtime flags', () => {
   it('gives the long-running commands the default semi-space size, and nothing to the others', () => {
-    for (const command of ['start', 'proxy', 'collector']) expect(flagsFor(argv(command), {}, [])).toEqual(['--max-semi-space-size=8']);
+    for (const command of ['start', 'proxy', 'collector']) expect(flagsFor(argv(command), {}, [])).toEqual(['--max-semi-space-size=16']);
     for (const command of ['audit', 'keys', 'prompts', 'eval']) expect(flagsFor(argv(command), {}, [])).toEqual([]);
     expect(flagsFor(argv(), {}, [])).toEqual([]);
   });
 
   it('lets GATEHOUSE_NODE_FLAGS replace the defaults, and an empty value turn them off', () => {
-    expect(flagsFor(argv('proxy'), { GATEHOUSE_NODE_FLAGS: '--max-semi-space-size=16  --max-old-space-size=512' }, [])).toEqual(['--max-semi-space-size=16', '--max-old-space-size=512']);
+    expect(flagsFor(argv('proxy'), { GATEHOUSE_NODE_FLAGS: '--max-semi-space-size=32  --max-old-space-size=512' }, [])).toEqual(['--max-semi-space-size=32', '--max-old-space-size=512']);
     expect(flagsFor(argv('proxy'), { GATEHOUSE_NODE_FLAGS: '' }, [])).toEqual([]);
   });
 
@@ -64,10 +64,10 @@ describe('runtime flags', () => {
           child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
         });
         await new Promise((r) => setTimeout(r, 100));
-        expect(out).toMatch(/runtime: {4}Node \d+\.\d+\.\d+ \(heap: --max-semi-space-size=8\)/);
+        expect(out).toMatch(/runtime: {4}Node \d+\.\d+\.\d+ \(heap: --max-semi-space-size=16\)/);
         // The pid the test started is the gateway: re-executed in place, no parent process left behind.
         const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
-        expect(cmdline).toContain('--max-semi-space-size=8');
+        expect(cmdline).toContain('--max-semi-space-size=16');
         expect(cmdline).toContain('proxy');
         const environ = await readFile(`/proc/${child.pid}/environ`, 'utf8');
         expect(environ).toContain('GATEHOUSE_NODE_FLAGS_APPLIED=1'); // the exec'd image's initial environment
