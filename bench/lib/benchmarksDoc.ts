@@ -157,7 +157,7 @@ The gateway's CPU time per tool call: ${fmt(m.gatewayCpuUsPerCall, 0)} µs.
 |---|---|---|---|
 | 1 process, Redis limits, pinned (load side on the other core) | ${fmt(maxRps(one), 0)} | ${fmt(cpu1, 0)} | ${fmt(1e6 / cpu1, 0)} |
 ${cpu2 !== undefined ? `| \`--workers 2\`, Redis limits, both cores (shared with the load side) | ${fmt(maxRps(two), 0)} | ${fmt(cpu2, 0)} | ${fmt(1e6 / cpu2, 0)} |\n` : ''}
-A worker costs about the same CPU per request as one process${cpu2 !== undefined ? ` (${fmt(cpu2 / cpu1, 2)}× here)` : ''}: workers share nothing but the listening socket and Redis, so on a machine with N free cores \`--workers auto\` serves about N × ${fmt(1e6 / (cpu2 ?? cpu1), 0)} req/s. This machine has two cores, one of which the load generator, mock, collector and Redis need, so the two-worker row cannot show that here; the CPU time per request can.
+Workers share nothing but the listening socket and Redis, so what one request costs is what sizes a fleet${cpu2 !== undefined ? `: through \`--workers 2\` a request cost ${fmt(cpu2 / cpu1, 2)}× the CPU of the single pinned process (the two workers share both cores with the load generator, mock, collector and Redis, and that contention shows in the CPU per request too)` : ''}. On a machine with N cores free for the gateway, \`--workers auto\` serves about N × ${fmt(1e6 / cpu1, 0)} req/s (the pinned figure)${cpu2 !== undefined ? `, or N × ${fmt(1e6 / cpu2, 0)} at the two-worker figure` : ''}. This machine has two cores, one of which the load side needs, so the two-worker row cannot show the scaling in req/s; the CPU time per request can.
 `);
   }
   return parts.length ? `${parts.join('\n')}\n` : '';
