@@ -175,39 +175,26 @@ async function main(): Promise<void> {
     for (const row of rows) results.get(row.id)!.memory = await rowMemory(row.process);
     for (const row of rows.splice(1)) await row.process.stop();
 
-    // Scale-out: the Redis-backed full pipeline as one pinned worker (the load side on the other core), then as two workers.
-    if (wanted.has('gatehouse-redis')) {
-      if (!redis) results.get('gatehouse-redis')!.unavailable = 'redis-server is not installed';
-      else {
-        await attempt('gatehouse-redis', () => startGatehouse({ id: 'gatehouse-redis', config: configs.workers, key: configs.key, cpus: cores.sut, logDir }));
-        const row = rows.find((r) => r.id === 'gatehouse-redis');
-        if (row) {
-          say('throughput, gatehouse full with Redis limits, 1 process pinned');
-          const r = results.get('gatehouse-redis')!;
-          r.c32 = await throughput(row, 32, plan, bodies, cores.load);
-          r.c64 = await throughput(row, 64, plan, bodies, cores.load);
-          r.memory = await rowMemory(row.process);
-          say(`  gatehouse-redis: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s, ${r.c64.cpuUsPerRequest} µs CPU/request`);
-          await row.process.stop();
-        }
+    // Scale-out: the Redis-backed full pipeline as one pinned process (the load side on the other core), then as two workers on both cores.
+    const scaleOut = async (id: 'gatehouse-redis' | 'gatehouse-workers', title: string, cpus: string, workers?: number) => {
+      if (!wanted.has(id)) return;
+      if (!redis) {
+        results.get(id)!.unavailable = 'redis-server is not installed (the scale-out rows use the Redis limit store, as --workers must)';
+        return;
       }
-    }
-    if (wanted.has('gatehouse-workers')) {
-      if (!redis) results.get('gatehouse-workers')!.unavailable = 'redis-server is not installed (--workers needs the Redis limit store)';
-      else {
-        await attempt('gatehouse-workers', () => startGatehouse({ id: 'gatehouse-workers', config: configs.workers, key: configs.key, cpus: cores.all, logDir, workers: 2 }));
-        const row = rows.find((r) => r.id === 'gatehouse-workers');
-        if (row) {
-          say('throughput, gatehouse --workers 2 (all cores)');
-          const r = results.get('gatehouse-workers')!;
-          r.c32 = await throughput(row, 32, plan, bodies, cores.load);
-          r.c64 = await throughput(row, 64, plan, bodies, cores.load);
-          r.memory = await rowMemory(row.process);
-          say(`  gatehouse-workers: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s, ${r.c64.cpuUsPerRequest} µs CPU/request`);
-          await row.process.stop();
-        }
-      }
-    }
+      await attempt(id, () => startGatehouse({ id, config: configs.workers, key: configs.key, cpus, logDir, ...(workers ? { workers } : {}) }));
+      const row = rows.find((r) => r.id === id);
+      if (!row) return;
+      say(`throughput, ${title}`);
+      const r = results.get(id)!;
+      r.c32 = await throughput(row, 32, plan, bodies, cores.load);
+      r.c64 = await throughput(row, 64, plan, bodies, cores.load);
+      r.memory = await rowMemory(row.process);
+      say(`  ${id}: ${Math.round(r.c32.rps)} / ${Math.round(r.c64.rps)} req/s, ${r.c64.cpuUsPerRequest} µs CPU/request`);
+      await row.process.stop();
+    };
+    await scaleOut('gatehouse-redis', 'gatehouse full with Redis limits, 1 process pinned', cores.sut);
+    await scaleOut('gatehouse-workers', 'gatehouse --workers 2 (all cores)', cores.all, 2);
     if (wanted.has('gatehouse-full') && plan.soakMinutes > 0) {
       say(`soak: fresh full pipeline, ${plan.soakRate} req/s for ${plan.soakMinutes} min`);
       const row = await startGatehouse({ id: 'gatehouse-full', config: configs.full, key: configs.key, cpus: cores.sut, logDir });
