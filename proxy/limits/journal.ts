@@ -167,7 +167,14 @@ export class SpendJournal {
     // thread-pool hand-off per group (bench/analysis.md). The response waits for this line anyway.
     const bytes = Buffer.from(this.torn ? `\n${lines}` : lines);
     let written = 0;
-    while (written < bytes.byteLength) written += writeSync(this.handle.fd, bytes, written);
+    try {
+      while (written < bytes.byteLength) written += writeSync(this.handle.fd, bytes, written);
+    } catch (error) {
+      // Part of a line may be in the file (a short write, then ENOSPC): the next write starts a new line,
+      // so that line's fragment cannot swallow the next, acknowledged entry at replay.
+      if (written > 0) this.torn = true;
+      throw error;
+    }
     this.torn = false;
     if (this.fsync) await this.handle.datasync();
   }

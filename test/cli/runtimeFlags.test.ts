@@ -34,6 +34,22 @@ describe('runtime flags', () => {
     expect(flagsFor(argv('start'), { GATEHOUSE_NODE_FLAGS: '--max-semi-space-size=16 --max-old-space-size=512', NODE_OPTIONS: '--max-old-space-size=1024' }, [])).toEqual(['--max-semi-space-size=16']);
   });
 
+  it('refuses a GATEHOUSE_NODE_FLAGS value that is not a list of --flags, and reads quoted NODE_OPTIONS', () => {
+    for (const bad of ['-p 1+1', 'foo', '-e x', '--title="a b"', '--max-semi-space-size 32']) {
+      expect(() => flagsFor(argv('proxy'), { GATEHOUSE_NODE_FLAGS: bad }, [])).toThrow(/GATEHOUSE_NODE_FLAGS: expected node options/);
+    }
+    expect(flagsFor(argv('start'), { NODE_OPTIONS: '"--max-semi-space-size=32"' }, [])).toEqual([]);
+  });
+
+  it('a bad GATEHOUSE_NODE_FLAGS stops the gateway with exit 2 and says why', async () => {
+    const child = spawn(process.execPath, [CLI, 'proxy', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEHOUSE_NODE_FLAGS: '-p 1+1', NODE_OPTIONS: undefined } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain("GATEHOUSE_NODE_FLAGS: expected node options written --name or --name=value, separated by spaces; got '-p'");
+  }, 30_000);
+
   it('does not re-execute a process that already applied them', () => {
     expect(flagsFor(argv('start'), { GATEHOUSE_NODE_FLAGS_APPLIED: '1' }, [])).toEqual([]);
   });
